@@ -1,0 +1,177 @@
+//! From bytes to classified lines.
+//!
+//! [`scan_block`] walks a block of whole lines with `memchr`, classifies each one
+//! ([`classify`]: record, empty, malformed by reason, oversized, incomplete tail) and hands it to
+//! a [`LineSink`]. Sinks decide what to keep: the tally counts, drill-down prints. Nothing here
+//! allocates per line.
+
+pub mod json;
+pub mod record;
+pub mod text;
+
+use memchr::memchr;
+
+pub use record::Record;
+
+use crate::error::Malformed;
+
+/// What a line turned out to be.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    /// A parsed record.
+    Record(Record<'a>),
+    /// Only blanks.
+    Empty,
+    /// Not a record, for this reason.
+    Malformed(Malformed),
+    /// Longer than the line limit; not parsed.
+    Oversized,
+    /// The unterminated last line of a stream, not a valid record: usually still being written.
+    IncompleteTail,
+}
+
+/// Where a line is: file number (in input order), chunk of that file, line within the chunk.
+/// Ordering positions gives input order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LinePos {
+    /// Index of the file in the ordered input list.
+    pub file: u32,
+    /// Index of the chunk (or streamed block) within the file.
+    pub chunk: u32,
+    /// Zero-based line number within the chunk.
+    pub line: u64,
+}
+
+/// Receives every line of a block, in order.
+pub trait LineSink {
+    /// One line (without LF) and what it is.
+    fn line(&mut self, pos: LinePos, raw: &[u8], outcome: Outcome<'_>);
+
+    /// The block (file, chunk) held `lines` lines, counted from its first line.
+    fn block_done(&mut self, file: u32, chunk: u32, lines: u64);
+}
+
+/// Classifies one line, given without its LF. `is_tail` marks the unterminated last line of a
+/// stream.
+pub fn classify(line: &[u8], is_tail: bool, max_line: usize) -> Outcome<'_> {
+    if line.len() > max_line {
+        return Outcome::Oversized;
+    }
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let Some(first) = line
+        .iter()
+        .position(|&b| !matches!(b, b' ' | b'\t' | b'\r'))
+    else {
+        return Outcome::Empty;
+    };
+    let parsed = if memchr(0, line).is_some() {
+        Err(Malformed::Binary)
+    } else if line[first] == b'{' {
+        json::parse(&line[first..])
+    } else {
+        text::parse(line)
+    };
+    match parsed {
+        Ok(rec) => Outcome::Record(rec),
+        Err(_) if is_tail => Outcome::IncompleteTail,
+        Err(reason) => Outcome::Malformed(reason),
+    }
+}
+
+/// Scans a block of lines. Every line but the last ends with LF; a last line without LF is the
+/// tail of its stream (the caller only passes one at the real end of a file or stream).
+/// `skipped_before` oversized lines, dropped by a streaming reader just before this block,
+/// are reported first so that line numbers stay right.
+pub fn scan_block<S: LineSink>(
+    block: &[u8],
+    file: u32,
+    chunk: u32,
+    skipped_before: u64,
+    max_line: usize,
+    sink: &mut S,
+) {
+    let mut pos = LinePos {
+        file,
+        chunk,
+        line: 0,
+    };
+    for _ in 0..skipped_before {
+        sink.line(pos, b"", Outcome::Oversized);
+        pos.line += 1;
+    }
+    let mut start = 0;
+    while start < block.len() {
+        let (line, next, is_tail) = match memchr(b'\n', &block[start..]) {
+            Some(at) => (&block[start..start + at], start + at + 1, false),
+            None => (&block[start..], block.len(), true),
+        };
+        sink.line(pos, line, classify(line, is_tail, max_line));
+        pos.line += 1;
+        start = next;
+    }
+    sink.block_done(file, chunk, pos.line);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REC: &str = "REQ\tPROXY\t17640000066189256\tPOST\t/volume/alloc\t\t\t200\t\t\t0\t12";
+
+    #[derive(Default)]
+    struct Collect(Vec<(u64, String)>, Vec<(u32, u32, u64)>);
+
+    impl LineSink for Collect {
+        fn line(&mut self, pos: LinePos, _raw: &[u8], outcome: Outcome<'_>) {
+            let what = match outcome {
+                Outcome::Record(r) => format!("record {}", r.code),
+                Outcome::Malformed(m) => m.as_str().to_string(),
+                other => format!("{other:?}"),
+            };
+            self.0.push((pos.line, what));
+        }
+        fn block_done(&mut self, file: u32, chunk: u32, lines: u64) {
+            self.1.push((file, chunk, lines));
+        }
+    }
+
+    fn kinds(block: &str, max_line: usize) -> Vec<String> {
+        let mut sink = Collect::default();
+        scan_block(block.as_bytes(), 0, 0, 0, max_line, &mut sink);
+        assert_eq!(sink.1, vec![(0, 0, sink.0.len() as u64)]);
+        sink.0.into_iter().map(|(_, k)| k).collect()
+    }
+
+    #[test]
+    fn lines_and_tails() {
+        assert_eq!(kinds("", 100), Vec::<String>::new());
+        assert_eq!(kinds("\n", 100), ["Empty"]);
+        assert_eq!(kinds(" \t\r\n\r\n", 100), ["Empty", "Empty"]);
+        let crlf = format!("{REC}\r\n{REC}");
+        assert_eq!(kinds(&crlf, 100), ["record 200", "record 200"]);
+        let cut = format!("{REC}\n{}", &REC[..30]);
+        assert_eq!(kinds(&cut, 100), ["record 200", "IncompleteTail"]);
+        let junk = format!("junk\n{REC}\n");
+        assert_eq!(kinds(&junk, 100), ["no_req", "record 200"]);
+    }
+
+    #[test]
+    fn nul_and_oversized() {
+        let padded = format!("\0\0\0{REC}\n\0\0\0\0\n");
+        assert_eq!(kinds(&padded, 100), ["binary", "binary"]);
+        let long = format!("{REC}\n{}\n{REC}\n", "x".repeat(101));
+        assert_eq!(kinds(&long, 100), ["record 200", "Oversized", "record 200"]);
+        // The limit is on the line without its LF: exactly max_line bytes is fine.
+        let exact = format!("{}\n", "y".repeat(100));
+        assert_eq!(kinds(&exact, 100), ["no_req"]);
+    }
+
+    #[test]
+    fn skipped_lines_come_first() {
+        let mut sink = Collect::default();
+        scan_block(format!("{REC}\n").as_bytes(), 2, 5, 2, 100, &mut sink);
+        assert_eq!(sink.0.len(), 3);
+        assert_eq!(sink.0[2], (2, "record 200".to_string()));
+        assert_eq!(sink.1, vec![(2, 5, 3)]);
+    }
+}

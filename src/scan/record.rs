@@ -1,0 +1,173 @@
+//! One parsed audit record, borrowed from the bytes of its line.
+//!
+//! Both the text and the JSON parser produce a [`Record`]; everything downstream (filters,
+//! tallies, samples, drill-down) sees only this type. Fields stay raw bytes: the scanner never
+//! builds a `String` per line. Only the JSON fallback path, taken for lines the fast path cannot
+//! read, owns its fields (`Cow::Owned`).
+
+use std::borrow::Cow;
+
+/// A parsed request line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// Service name: the module field up to the first `@`.
+    pub service: Cow<'a, [u8]>,
+    /// The `host:port` after `@` in the module field, when present.
+    pub module_host: Option<Cow<'a, [u8]>>,
+    /// Start time in nanoseconds since the Unix epoch.
+    pub start_ns: i64,
+    /// HTTP method or RPC command name.
+    pub method: Cow<'a, [u8]>,
+    /// URL path (ids embedded).
+    pub path: Cow<'a, [u8]>,
+    /// The request header as compact JSON text (may be empty).
+    pub req_header: Cow<'a, [u8]>,
+    /// Status code.
+    pub code: u32,
+    /// The response header as compact JSON text (may be empty).
+    pub resp_header: Cow<'a, [u8]>,
+    /// Bytes written to the client.
+    pub resp_len: u64,
+    /// Duration in microseconds.
+    pub duration_us: u64,
+}
+
+impl Record<'_> {
+    /// The trace id from the response header (`Blobstore-Tracer-Traceid`, else the older
+    /// `Traceid`), found lazily: only samples and drill-down need it.
+    pub fn trace_id(&self) -> Option<&[u8]> {
+        json_string_value(&self.resp_header, b"\"Blobstore-Tracer-Traceid\":\"")
+            .or_else(|| json_string_value(&self.resp_header, b"\"Traceid\":\""))
+    }
+
+    /// The request header's `Host` value, if any.
+    pub fn req_host(&self) -> Option<&[u8]> {
+        json_string_value(&self.req_header, b"\"Host\":\"")
+    }
+}
+
+/// Finds `key` (which includes the opening quote of the value) in compact JSON text and returns
+/// the string value up to the closing quote. Values with escapes are returned raw; header values
+/// such as trace ids and host names have none.
+fn json_string_value<'h>(json: &'h [u8], key: &[u8]) -> Option<&'h [u8]> {
+    let at = memchr::memmem::find(json, key)? + key.len();
+    let rest = json.get(at..)?;
+    let end = memchr::memchr(b'"', rest)?;
+    Some(&rest[..end])
+}
+
+/// Splits a module field into service and optional `host:port`.
+pub fn split_module(module: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match memchr::memchr(b'@', module) {
+        Some(at) => (&module[..at], Some(&module[at + 1..])),
+        None => (module, None),
+    }
+}
+
+/// Parses 1 to `max_digits` ASCII digits into a number; anything else is `None`.
+#[inline]
+pub fn parse_digits(bytes: &[u8], max_digits: usize) -> Option<u64> {
+    if bytes.is_empty() || bytes.len() > max_digits {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &b in bytes {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        // At most 19 digits are accepted, and 10^19 - 1 fits in u64.
+        value = value * 10 + u64::from(digit);
+    }
+    Some(value)
+}
+
+/// Converts a start time to nanoseconds, taking the unit from its digit count
+/// (<=10 s, 11-13 ms, 14-16 us, 17 100 ns, 18-19 ns). `None` when out of range.
+#[inline]
+pub fn start_time_ns(value: u64, digits: usize) -> Option<i64> {
+    let scale: u64 = match digits {
+        0 => return None,
+        1..=10 => 1_000_000_000,
+        11..=13 => 1_000_000,
+        14..=16 => 1_000,
+        17 => 100,
+        18 | 19 => 1,
+        _ => return None,
+    };
+    let ns = value.checked_mul(scale)?;
+    i64::try_from(ns).ok()
+}
+
+/// Number of decimal digits of `value` (at least 1).
+pub fn digit_count(mut value: u64) -> usize {
+    let mut digits = 1;
+    while value >= 10 {
+        value /= 10;
+        digits += 1;
+    }
+    digits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_parse_strictly() {
+        assert_eq!(parse_digits(b"613", 9), Some(613));
+        assert_eq!(parse_digits(b"", 9), None);
+        assert_eq!(parse_digits(b"2OO", 9), None);
+        assert_eq!(parse_digits(b"-5", 19), None);
+        assert_eq!(parse_digits(b"1234567890", 9), None);
+        assert_eq!(
+            parse_digits(b"9999999999999999999", 19),
+            Some(9_999_999_999_999_999_999)
+        );
+    }
+
+    #[test]
+    fn start_time_unit_follows_digit_count() {
+        let second = 1_764_000_000i64 * 1_000_000_000;
+        assert_eq!(start_time_ns(1_764_000_000, 10), Some(second));
+        assert_eq!(start_time_ns(1_764_000_000_000, 13), Some(second));
+        assert_eq!(start_time_ns(1_764_000_000_000_000, 16), Some(second));
+        assert_eq!(start_time_ns(17_640_000_000_000_000, 17), Some(second));
+        assert_eq!(start_time_ns(1_764_000_000_000_000_000, 19), Some(second));
+        assert_eq!(start_time_ns(9_999_999_999_999_999_999, 19), None);
+        assert_eq!(start_time_ns(1, 20), None);
+    }
+
+    #[test]
+    fn module_splits_at_first_at() {
+        assert_eq!(split_module(b"BLOBNODE"), (&b"BLOBNODE"[..], None));
+        assert_eq!(
+            split_module(b"BLOBNODE@10.0.0.5:8889"),
+            (&b"BLOBNODE"[..], Some(&b"10.0.0.5:8889"[..]))
+        );
+    }
+
+    #[test]
+    fn trace_id_prefers_new_key() {
+        let mut rec = Record {
+            service: Cow::Borrowed(b"X"),
+            module_host: None,
+            start_ns: 0,
+            method: Cow::Borrowed(b"GET"),
+            path: Cow::Borrowed(b"/"),
+            req_header: Cow::Borrowed(b"{\"Host\":\"10.9.1.2:8889\"}"),
+            code: 200,
+            resp_header: Cow::Borrowed(
+                b"{\"Blobstore-Tracer-Traceid\":\"abc\",\"Traceid\":\"old\"}",
+            ),
+            resp_len: 0,
+            duration_us: 1,
+        };
+        assert_eq!(rec.trace_id(), Some(&b"abc"[..]));
+        assert_eq!(rec.req_host(), Some(&b"10.9.1.2:8889"[..]));
+        rec.resp_header = Cow::Borrowed(b"{\"Traceid\":\"old\"}");
+        assert_eq!(rec.trace_id(), Some(&b"old"[..]));
+        rec.resp_header = Cow::Borrowed(b"");
+        assert_eq!(rec.trace_id(), None);
+    }
+}

@@ -1,0 +1,144 @@
+//! The text audit format: 12 (or 14) TAB-separated fields after `REQ`.
+//!
+//! Fields are found with `memchr` on TAB and never copied. The checks run in the order the
+//! malformed reasons are listed in `docs/semantics.md`, so the first failing check names the
+//! reason.
+
+use std::borrow::Cow;
+
+use memchr::{memchr_iter, memmem};
+
+use super::record::{Record, parse_digits, split_module, start_time_ns};
+use crate::error::Malformed;
+
+/// Most fields a record may have; one more TAB than this makes the line malformed.
+const MAX_FIELDS: usize = 14;
+
+/// Parses a text line (without LF or trailing CR) into a record.
+pub fn parse(line: &[u8]) -> Result<Record<'_>, Malformed> {
+    let start = if line.starts_with(b"REQ\t") {
+        0
+    } else {
+        // A shipper may prepend a timestamp or host; the record starts at the first `REQ<TAB>`.
+        memmem::find(line, b"REQ\t").ok_or(Malformed::NoReq)?
+    };
+    let rec = &line[start..];
+
+    // bounds[i] is the end of field i; field i starts after bounds[i - 1].
+    let mut bounds = [0usize; MAX_FIELDS];
+    let mut fields = 0;
+    for tab in memchr_iter(b'\t', rec) {
+        if fields == MAX_FIELDS - 1 {
+            return Err(Malformed::FieldCount);
+        }
+        bounds[fields] = tab;
+        fields += 1;
+    }
+    bounds[fields] = rec.len();
+    fields += 1;
+    if fields != 12 && fields != 14 {
+        return Err(Malformed::FieldCount);
+    }
+    let field = |i: usize| -> &[u8] {
+        let from = if i == 0 { 0 } else { bounds[i - 1] + 1 };
+        &rec[from..bounds[i]]
+    };
+
+    let code = parse_digits(field(7), 9).ok_or(Malformed::BadCode)?;
+    let start_raw = field(2);
+    let start_ns = parse_digits(start_raw, 19)
+        .and_then(|v| start_time_ns(v, start_raw.len()))
+        .ok_or(Malformed::BadNumber)?;
+    let resp_len = parse_digits(field(10), 19).ok_or(Malformed::BadNumber)?;
+    let duration_us = parse_digits(field(11), 19).ok_or(Malformed::BadNumber)?;
+
+    let (service, host) = split_module(field(1));
+    Ok(Record {
+        service: Cow::Borrowed(service),
+        module_host: host.map(Cow::Borrowed),
+        start_ns,
+        method: Cow::Borrowed(field(3)),
+        path: Cow::Borrowed(field(4)),
+        req_header: Cow::Borrowed(field(5)),
+        // Codes have at most 9 digits, so they fit in u32.
+        code: code as u32,
+        resp_header: Cow::Borrowed(field(8)),
+        resp_len,
+        duration_us,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &[u8] = b"REQ\tBLOBNODE@10.9.3.17:8889\t17640000066189256\tGET\t/shard/get/diskid/233/vuid/94489280515/bid/801788\t{\"Host\":\"10.9.1.12:8889\"}\t\t613\t{\"Blobstore-Tracer-Traceid\":\"de694f5829b84056\"}\t{\"error\":\"disk is broken\"}\t26\t8678";
+
+    fn with_field(i: usize, value: &str) -> Vec<u8> {
+        let mut fields: Vec<&[u8]> = LINE.split(|&b| b == b'\t').collect();
+        fields[i] = value.as_bytes();
+        fields.join(&b'\t')
+    }
+
+    #[test]
+    fn extracts_every_field() {
+        let rec = parse(LINE).expect("valid line");
+        assert_eq!(&*rec.service, b"BLOBNODE");
+        assert_eq!(rec.module_host.as_deref(), Some(&b"10.9.3.17:8889"[..]));
+        assert_eq!(rec.start_ns, 1_764_000_006_618_925_600);
+        assert_eq!(&*rec.method, b"GET");
+        assert_eq!(
+            &*rec.path,
+            b"/shard/get/diskid/233/vuid/94489280515/bid/801788"
+        );
+        assert_eq!(rec.code, 613);
+        assert_eq!(rec.resp_len, 26);
+        assert_eq!(rec.duration_us, 8678);
+        assert_eq!(rec.trace_id(), Some(&b"de694f5829b84056"[..]));
+        assert_eq!(rec.req_host(), Some(&b"10.9.1.12:8889"[..]));
+    }
+
+    #[test]
+    fn prefix_before_req_is_ignored() {
+        let mut line = b"2025-11-24T10:00:01Z host1\tREQ\t".to_vec();
+        line.extend_from_slice(&LINE[4..]);
+        assert_eq!(parse(&line).expect("prefixed line").code, 613);
+    }
+
+    #[test]
+    fn fourteen_fields_are_accepted() {
+        let mut line = LINE.to_vec();
+        line.extend_from_slice(b"\textra\tmore");
+        let rec = parse(&line).expect("14 fields");
+        assert_eq!(rec.duration_us, 8678);
+    }
+
+    #[test]
+    fn reasons_follow_check_order() {
+        assert_eq!(parse(b"hello world"), Err(Malformed::NoReq));
+        assert_eq!(parse(b"REQ BLOBNODE 1 2"), Err(Malformed::NoReq));
+        assert_eq!(parse(&LINE[..LINE.len() - 5]), Err(Malformed::FieldCount));
+        let mut thirteen = LINE.to_vec();
+        thirteen.extend_from_slice(b"\tx");
+        assert_eq!(parse(&thirteen), Err(Malformed::FieldCount));
+        let mut fifteen = LINE.to_vec();
+        fifteen.extend_from_slice(b"\tx\ty\tz");
+        assert_eq!(parse(&fifteen), Err(Malformed::FieldCount));
+        for bad in ["", "2OO", "abc", "1234567890", "-1"] {
+            assert_eq!(parse(&with_field(7, bad)), Err(Malformed::BadCode), "{bad}");
+        }
+        // A bad code wins over a bad number: codes are checked first.
+        let mut both = with_field(7, "x");
+        both = String::from_utf8_lossy(&both)
+            .replace("8678", "y")
+            .into_bytes();
+        assert_eq!(parse(&both), Err(Malformed::BadCode));
+        for (i, bad) in [(2, "1764x"), (2, ""), (11, "-5"), (11, ""), (10, "abc")] {
+            assert_eq!(
+                parse(&with_field(i, bad)),
+                Err(Malformed::BadNumber),
+                "{i}:{bad}"
+            );
+        }
+    }
+}
