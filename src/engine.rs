@@ -1,0 +1,226 @@
+//! The scan driver: plans work over every input file and runs it on one rayon pool.
+//!
+//! Work items are windows of closed plain files (a big file becomes many items, so one 512 MiB
+//! file keeps every core busy) and whole streams (compressed, live, stdin). A stream is read by
+//! one reader, and its blocks are parsed in parallel while the reader fetches the next ones.
+//! Each task fills its own tally; tallies merge at the end. Streams go first because they
+//! cannot be split, then windows of the largest files.
+
+use std::fs::File;
+use std::io::Read;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rayon::prelude::*;
+
+use crate::filter::Filter;
+use crate::input::discover::InputFile;
+use crate::input::source::{self, BlockReader, OpenError, Opened, Window, WindowBytes};
+use crate::scan::{LineSink, scan_block};
+use crate::tally::{FileProblem, ProblemKind, Tallier, Tally};
+
+/// Reports progress in bytes of input consumed (compressed bytes for compressed files).
+pub type ProgressFn = source::OnRead;
+
+/// How to scan.
+#[derive(Clone, Debug)]
+pub struct ScanSettings {
+    /// Lines longer than this are skipped as oversized.
+    pub max_line: usize,
+    /// Window size for splitting closed files.
+    pub chunk_size: u64,
+    /// Block size for streams.
+    pub block_size: usize,
+    /// Map closed files rather than `pread` them.
+    pub use_mmap: bool,
+}
+
+impl Default for ScanSettings {
+    fn default() -> Self {
+        ScanSettings {
+            max_line: 1 << 20,
+            chunk_size: 8 << 20,
+            block_size: 4 << 20,
+            use_mmap: true,
+        }
+    }
+}
+
+enum Work {
+    Window {
+        file_idx: u32,
+        file: Arc<File>,
+        len: u64,
+        window: Window,
+        seq: u32,
+    },
+    Stream {
+        file_idx: u32,
+        reader: Box<dyn Read + Send>,
+    },
+}
+
+impl Work {
+    /// Scheduling order: streams first (unsplittable), then bigger files first.
+    fn priority(&self) -> (u8, std::cmp::Reverse<u64>, u32, u32) {
+        match self {
+            Work::Stream { file_idx, .. } => (0, std::cmp::Reverse(0), *file_idx, 0),
+            Work::Window {
+                file_idx, len, seq, ..
+            } => (1, std::cmp::Reverse(*len), *file_idx, *seq),
+        }
+    }
+}
+
+/// Scans every file under `filter`; every line of every file ends up in the returned tally.
+pub fn scan(
+    files: &[InputFile],
+    filter: &Filter,
+    settings: &ScanSettings,
+    progress: &ProgressFn,
+) -> Tally {
+    let (mut work, problems) = plan(files, settings, progress);
+    work.sort_by_key(Work::priority);
+    let mut tally = work
+        .into_par_iter()
+        .fold(
+            || (Tallier::new(filter), Vec::new()),
+            |(mut sink, mut buf), item| {
+                run(item, filter, settings, progress, &mut sink, &mut buf);
+                (sink, buf)
+            },
+        )
+        .map(|(sink, _)| sink.tally)
+        .reduce(Tally::default, |mut a, b| {
+            a += b;
+            a
+        });
+    tally.problems.extend(problems);
+    tally
+}
+
+/// Opens every file and cuts the work; files that cannot be opened become problems.
+fn plan(
+    files: &[InputFile],
+    settings: &ScanSettings,
+    progress: &ProgressFn,
+) -> (Vec<Work>, Vec<FileProblem>) {
+    let now = SystemTime::now();
+    let mut work = Vec::new();
+    let mut problems = Vec::new();
+    for (i, input) in files.iter().enumerate() {
+        let file_idx = i as u32;
+        match source::open(input, now, progress.clone()) {
+            Ok(Opened::Windows { file, len }) => {
+                for (seq, window) in source::windows(len, settings.chunk_size)
+                    .into_iter()
+                    .enumerate()
+                {
+                    work.push(Work::Window {
+                        file_idx,
+                        file: Arc::clone(&file),
+                        len,
+                        window,
+                        seq: seq as u32,
+                    });
+                }
+            }
+            Ok(Opened::Stream { reader, .. }) => work.push(Work::Stream { file_idx, reader }),
+            Err(OpenError::Vanished) => problems.push(FileProblem {
+                file: file_idx,
+                kind: ProblemKind::Vanished,
+                message: "vanished before it could be opened".to_string(),
+            }),
+            Err(OpenError::Io(e)) => problems.push(FileProblem {
+                file: file_idx,
+                kind: ProblemKind::Skipped,
+                message: crate::input::discover::io_reason(&e),
+            }),
+        }
+    }
+    (work, problems)
+}
+
+fn run(
+    item: Work,
+    filter: &Filter,
+    settings: &ScanSettings,
+    progress: &ProgressFn,
+    sink: &mut Tallier<'_>,
+    buf: &mut Vec<u8>,
+) {
+    match item {
+        Work::Window {
+            file_idx,
+            file,
+            len,
+            window,
+            seq,
+        } => {
+            let read = source::read_window(
+                &file,
+                len,
+                window,
+                settings.max_line,
+                settings.use_mmap,
+                buf,
+            )
+            .or_else(|_| {
+                // A mapping can fail where a read works (some file systems): retry plainly.
+                source::read_window(&file, len, window, settings.max_line, false, buf)
+            });
+            match read {
+                Ok(WindowBytes::Mapped(map, range)) => {
+                    sink.tally.bytes += range.len() as u64;
+                    scan_block(&map[range], file_idx, seq, 0, settings.max_line, sink);
+                }
+                Ok(WindowBytes::Buffered(range)) => {
+                    sink.tally.bytes += range.len() as u64;
+                    scan_block(&buf[range], file_idx, seq, 0, settings.max_line, sink);
+                }
+                Err(e) => {
+                    sink.block_done(file_idx, seq, 0);
+                    sink.tally.problems.push(FileProblem {
+                        file: file_idx,
+                        kind: ProblemKind::Partial,
+                        message: format!("read error at byte {}: {e}", window.lo),
+                    });
+                }
+            }
+            progress(window.hi - window.lo);
+        }
+        Work::Stream { file_idx, reader } => {
+            let mut blocks = BlockReader::new(reader, settings.block_size, settings.max_line);
+            let parsed = (&mut blocks)
+                .par_bridge()
+                .fold(
+                    || Tallier::new(filter),
+                    |mut inner, block| {
+                        inner.tally.bytes += block.data.len() as u64;
+                        scan_block(
+                            &block.data,
+                            file_idx,
+                            block.seq,
+                            block.skipped_before,
+                            settings.max_line,
+                            &mut inner,
+                        );
+                        inner
+                    },
+                )
+                .map(|inner| inner.tally)
+                .reduce(Tally::default, |mut a, b| {
+                    a += b;
+                    a
+                });
+            sink.tally += parsed;
+            if let Some(e) = blocks.error {
+                sink.tally.problems.push(FileProblem {
+                    file: file_idx,
+                    kind: ProblemKind::Partial,
+                    message: format!("read stopped after {} bytes: {e}", blocks.bytes),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,509 @@
+//! Opening inputs and getting their bytes: memory-mapped windows, `pread` windows, or a
+//! sequential stream (compressed files, live files, pipes, stdin).
+//!
+//! A closed plain file is read in windows so that every core can work on one big file and
+//! resident memory stays bounded. A file that may change (the newest of its directory, or one
+//! modified a moment ago) is never mapped, because a truncation under a mapping kills the
+//! process with SIGBUS; it is streamed up to the length it had when opened, which also makes
+//! what we count a consistent prefix. Compression is recognised by magic bytes, not by name.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use memchr::{memchr, memrchr};
+use memmap2::{Advice, Mmap, MmapOptions};
+
+use super::discover::{InputFile, InputKind};
+
+/// Called with the number of raw (on-disk) bytes each time a stream reads some.
+pub type OnRead = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// Files modified more recently than this are treated as live.
+pub const LIVE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Compression of an input, from its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Not compressed.
+    Plain,
+    /// gzip (`1f 8b`), every member decoded.
+    Gzip,
+    /// zstd (`28 b5 2f fd`), every frame decoded.
+    Zstd,
+}
+
+/// Recognises compression by magic bytes.
+pub fn sniff(head: &[u8]) -> Compression {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else {
+        Compression::Plain
+    }
+}
+
+/// How an opened input will be read.
+pub enum Opened {
+    /// A closed, plain regular file: read in parallel windows.
+    Windows {
+        /// The open file, shared by the window tasks.
+        file: Arc<File>,
+        /// Its length when opened; nothing beyond is read.
+        len: u64,
+    },
+    /// Read front to back by one reader.
+    Stream {
+        /// Decoded bytes.
+        reader: Box<dyn Read + Send>,
+        /// What the bytes were before decoding.
+        compression: Compression,
+    },
+}
+
+/// Why an input could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// It was deleted after it was listed.
+    Vanished,
+    /// Any other failure.
+    Io(io::Error),
+}
+
+/// Opens an input and decides how to read it. Streams report raw bytes read to `on_read`.
+pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opened, OpenError> {
+    let path = match &input.kind {
+        InputKind::Stdin => return stream(Counting::boxed(io::stdin(), on_read), None),
+        InputKind::Path(p) => p,
+    };
+    let file = File::open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => OpenError::Vanished,
+        _ => OpenError::Io(e),
+    })?;
+    let meta = file.metadata().map_err(OpenError::Io)?;
+    if !meta.is_file() {
+        return stream(Counting::boxed(file, on_read), None);
+    }
+    let len = meta.len();
+    let mut head = [0u8; 4];
+    let got = read_at_full(&file, &mut head, 0).map_err(OpenError::Io)?;
+    let compression = sniff(&head[..got]);
+    let modified = meta.modified().ok();
+    let recent =
+        modified.is_some_and(|m| now.duration_since(m).map_or(true, |age| age < LIVE_WINDOW));
+    if compression == Compression::Plain && !input.newest_in_dir && !recent {
+        return Ok(Opened::Windows {
+            file: Arc::new(file),
+            len,
+        });
+    }
+    // Live or compressed: stream, never past the length at open (appends come later).
+    stream(Counting::boxed(file.take(len), on_read), Some(compression))
+}
+
+/// Passes reads through, reporting their sizes.
+struct Counting<R> {
+    inner: R,
+    on_read: OnRead,
+}
+
+impl<R: Read + Send + 'static> Counting<R> {
+    fn boxed(inner: R, on_read: OnRead) -> Box<dyn Read + Send> {
+        Box::new(Counting { inner, on_read })
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.on_read)(n as u64);
+        Ok(n)
+    }
+}
+
+fn stream(mut raw: Box<dyn Read + Send>, known: Option<Compression>) -> Result<Opened, OpenError> {
+    let mut head = Vec::with_capacity(4);
+    let compression = match known {
+        Some(c) => c,
+        None => {
+            // A pipe may deliver the magic bytes in pieces: read exactly four (or to the end).
+            (&mut raw)
+                .take(4)
+                .read_to_end(&mut head)
+                .map_err(OpenError::Io)?;
+            sniff(&head)
+        }
+    };
+    let buffered = BufReader::with_capacity(256 * 1024, io::Cursor::new(head).chain(raw));
+    let reader: Box<dyn Read + Send> = match compression {
+        Compression::Plain => Box::new(buffered),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Zstd => {
+            Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(OpenError::Io)?)
+        }
+    };
+    Ok(Opened::Stream {
+        reader,
+        compression,
+    })
+}
+
+/// `pread` until `buf` is full or the file ends; returns the bytes read.
+pub fn read_at_full(file: &File, buf: &mut [u8], mut offset: u64) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read_at(&mut buf[got..], offset) {
+            Ok(0) => break,
+            Ok(n) => {
+                got += n;
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// The part of a file a window task owns: lines that start in `[lo, hi)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// First byte offset owned.
+    pub lo: u64,
+    /// One past the last byte offset owned.
+    pub hi: u64,
+}
+
+/// Splits `[0, len)` into windows of about `size` bytes.
+pub fn windows(len: u64, size: u64) -> Vec<Window> {
+    let size = size.max(1);
+    let mut out = Vec::new();
+    let mut lo = 0;
+    while lo < len {
+        let hi = (lo + size).min(len);
+        out.push(Window { lo, hi });
+        lo = hi;
+    }
+    out
+}
+
+/// The bytes of the lines a window owns, read from a mapping or into a buffer.
+pub enum WindowBytes {
+    /// A mapping and the owned range inside it.
+    Mapped(Mmap, std::ops::Range<usize>),
+    /// The owned range inside the caller's buffer.
+    Buffered(std::ops::Range<usize>),
+}
+
+/// Reads what window `w` of a file of length `len` owns. The read extends `max_line + 1`
+/// bytes past `hi`, so a line that starts in the window and has no LF within it is longer than
+/// the limit: it comes back as the unterminated last line, longer than `max_line`, which the
+/// scanner counts as oversized. Returns the owned range (possibly empty).
+pub fn read_window(
+    file: &File,
+    len: u64,
+    w: Window,
+    max_line: usize,
+    use_mmap: bool,
+    buf: &mut Vec<u8>,
+) -> io::Result<WindowBytes> {
+    let from = w.lo.saturating_sub(1);
+    let to = (w.hi + max_line as u64 + 1).min(len);
+    if use_mmap {
+        // SAFETY: only closed files are mapped: not the newest of their directory and not
+        // modified within LIVE_WINDOW, so no writer appends to or truncates them. Deleting a
+        // mapped file (the writer's `backup` setting) is safe: the mapping keeps the inode.
+        let map = unsafe {
+            MmapOptions::new()
+                .offset(from)
+                .len((to - from) as usize)
+                .map(file)?
+        };
+        let _ = map.advise(Advice::Sequential);
+        let range = owned_range(&map, w.lo - from, w.hi - from);
+        return Ok(WindowBytes::Mapped(map, range));
+    }
+    buf.clear();
+    buf.resize((to - from) as usize, 0);
+    let got = read_at_full(file, buf, from)?;
+    buf.truncate(got);
+    // A short read means the file shrank: what we have is the end.
+    let range = owned_range(buf, w.lo - from, w.hi - from);
+    Ok(WindowBytes::Buffered(range))
+}
+
+/// Within `data` (which starts one byte before the window, unless the window starts the file),
+/// the range from the first line starting at or after `lo` to the end of the last line
+/// starting before `hi`.
+fn owned_range(data: &[u8], lo: u64, hi: u64) -> std::ops::Range<usize> {
+    let (lo, hi) = (lo as usize, (hi as usize).min(data.len()));
+    let start = if lo == 0 {
+        0
+    } else {
+        // data[lo - 1] is the byte before the window: a line starts at lo only after an LF.
+        match memchr(b'\n', &data[lo - 1..]) {
+            Some(at) => lo + at,
+            None => return 0..0,
+        }
+    };
+    if start >= hi {
+        return start..start;
+    }
+    // The last owned line is the one holding byte hi - 1; it ends at the next LF.
+    let end = match memchr(b'\n', &data[hi - 1..]) {
+        Some(at) => hi + at,
+        None => data.len(),
+    };
+    start..end
+}
+
+/// A block of whole lines from a stream.
+pub struct Block {
+    /// The bytes: whole lines, the last possibly unterminated at the end of the stream.
+    pub data: Vec<u8>,
+    /// Number of the block within its stream.
+    pub seq: u32,
+    /// Oversized lines skipped just before this block.
+    pub skipped_before: u64,
+}
+
+/// Cuts a byte stream into blocks of whole lines, skipping lines over the limit without
+/// buffering them. Read errors end the stream; [`BlockReader::error`] keeps the first one.
+pub struct BlockReader<R> {
+    inner: R,
+    block_size: usize,
+    max_line: usize,
+    carry: Vec<u8>,
+    skipping: bool,
+    skipped: u64,
+    seq: u32,
+    done: bool,
+    /// Bytes read so far (decoded).
+    pub bytes: u64,
+    /// The error that ended the stream early, if any.
+    pub error: Option<io::Error>,
+}
+
+impl<R: Read> BlockReader<R> {
+    /// A reader emitting blocks of about `block_size` bytes.
+    pub fn new(inner: R, block_size: usize, max_line: usize) -> Self {
+        BlockReader {
+            inner,
+            block_size: block_size.max(1),
+            max_line,
+            carry: Vec::new(),
+            skipping: false,
+            skipped: 0,
+            seq: 0,
+            done: false,
+            bytes: 0,
+            error: None,
+        }
+    }
+
+    /// Reads once into `buf`'s spare room; returns bytes read, 0 at the end.
+    fn read_some(&mut self, buf: &mut Vec<u8>, want: usize) -> usize {
+        let old = buf.len();
+        buf.resize(old + want, 0);
+        loop {
+            match self.inner.read(&mut buf[old..]) {
+                Ok(n) => {
+                    buf.truncate(old + n);
+                    self.bytes += n as u64;
+                    return n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    buf.truncate(old);
+                    self.error = Some(e);
+                    return 0;
+                }
+            }
+        }
+    }
+
+    fn emit(&mut self, data: Vec<u8>) -> Block {
+        let block = Block {
+            data,
+            seq: self.seq,
+            skipped_before: std::mem::take(&mut self.skipped),
+        };
+        self.seq += 1;
+        block
+    }
+
+    /// The next block, or `None` at the end of the stream.
+    pub fn next_block(&mut self) -> Option<Block> {
+        if self.done {
+            return None;
+        }
+        let mut buf = std::mem::take(&mut self.carry);
+        buf.reserve(self.block_size);
+        loop {
+            let room = self.block_size.saturating_sub(buf.len()).max(64 * 1024);
+            let scan_from = buf.len();
+            let n = self.read_some(&mut buf, room);
+            if self.skipping {
+                // Drop the rest of an oversized line, up to and including its LF.
+                match memchr(b'\n', &buf[scan_from..]) {
+                    Some(at) => {
+                        buf.drain(..scan_from + at + 1);
+                        self.skipping = false;
+                    }
+                    None => buf.truncate(scan_from),
+                }
+            }
+            if n == 0 {
+                self.done = true;
+                if buf.is_empty() && self.skipped == 0 {
+                    return None;
+                }
+                return Some(self.emit(buf));
+            }
+            if buf.len() < self.block_size {
+                continue;
+            }
+            match memrchr(b'\n', &buf) {
+                Some(last) => {
+                    self.carry = buf[last + 1..].to_vec();
+                    buf.truncate(last + 1);
+                    if self.carry.len() > self.max_line {
+                        self.start_skip();
+                    }
+                    return Some(self.emit(buf));
+                }
+                None if buf.len() > self.max_line => {
+                    // One line fills the buffer: it is oversized.
+                    buf.clear();
+                    self.start_skip();
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn start_skip(&mut self) {
+        self.carry.clear();
+        self.skipping = true;
+        self.skipped += 1;
+    }
+}
+
+impl<R: Read> Iterator for BlockReader<R> {
+    type Item = Block;
+
+    fn next(&mut self) -> Option<Block> {
+        self.next_block()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_bytes() {
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Compression::Gzip);
+        assert_eq!(sniff(&[0x28, 0xb5, 0x2f, 0xfd]), Compression::Zstd);
+        assert_eq!(sniff(b"REQ\t"), Compression::Plain);
+        assert_eq!(sniff(b""), Compression::Plain);
+    }
+
+    #[test]
+    fn windows_cover_the_file() {
+        assert_eq!(windows(0, 10), vec![]);
+        assert_eq!(
+            windows(25, 10),
+            vec![
+                Window { lo: 0, hi: 10 },
+                Window { lo: 10, hi: 20 },
+                Window { lo: 20, hi: 25 }
+            ]
+        );
+    }
+
+    /// Owned ranges of consecutive windows tile the data exactly, at line starts.
+    #[test]
+    fn owned_ranges_tile_lines() {
+        let data = b"aaa\nbb\n\ncccccc\nd\neeeee";
+        for size in 1..=data.len() as u64 + 1 {
+            let mut joined = Vec::new();
+            for w in windows(data.len() as u64, size) {
+                let from = w.lo.saturating_sub(1) as usize;
+                let r = owned_range(&data[from..], w.lo - from as u64, w.hi - from as u64);
+                joined.extend_from_slice(&data[from + r.start..from + r.end]);
+            }
+            assert_eq!(&joined[..], &data[..], "window size {size}");
+        }
+    }
+
+    /// Hands out at most `step` bytes per read, like a decoder or a pipe.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// Lines as the scanner would see them: (short lines in order, oversized count).
+    fn lines_seen(input: &[u8], block: usize, step: usize, max_line: usize) -> (Vec<String>, u64) {
+        let mut short = Vec::new();
+        let mut oversized = 0;
+        for (seq, b) in BlockReader::new(Trickle(input, step), block, max_line).enumerate() {
+            assert_eq!(b.seq as usize, seq);
+            oversized += b.skipped_before;
+            if b.data.is_empty() {
+                continue;
+            }
+            let body = b.data.strip_suffix(b"\n").unwrap_or(&b.data);
+            for line in body.split(|&c| c == b'\n') {
+                if line.len() > max_line {
+                    oversized += 1;
+                } else {
+                    short.push(String::from_utf8_lossy(line).into_owned());
+                }
+            }
+        }
+        (short, oversized)
+    }
+
+    #[test]
+    fn block_reader_keeps_every_line() {
+        let input = b"one\ntwo\nthree\n\nfour\nfive";
+        let expected: Vec<String> = ["one", "two", "three", "", "four", "five"]
+            .map(String::from)
+            .into();
+        for block in [1, 2, 5, 9, 64, 1 << 16] {
+            for step in [1, 3, 7, 1000] {
+                assert_eq!(
+                    lines_seen(input, block, step, 100),
+                    (expected.clone(), 0),
+                    "{block}/{step}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn block_reader_counts_oversized_lines_once() {
+        let long = "x".repeat(300);
+        let input = format!("ok\n{long}\nfine\n{long}\n{long}");
+        let expected: Vec<String> = ["ok", "fine"].map(String::from).into();
+        for block in [1, 16, 64, 250, 1000] {
+            for step in [1, 13, 64, 5000] {
+                assert_eq!(
+                    lines_seen(input.as_bytes(), block, step, 100),
+                    (expected.clone(), 3),
+                    "{block}/{step}"
+                );
+            }
+        }
+    }
+}
