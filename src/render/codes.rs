@@ -1,0 +1,106 @@
+//! Output of `bsaudit codes`: the code table, or the rows asked for, in every format.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Format;
+use super::markdown::cell;
+use super::table::new_table;
+use crate::codes::CodeInfo;
+
+/// The JSON document for `bsaudit codes`.
+#[derive(Serialize)]
+struct CodesDoc<'a> {
+    schema: &'static str,
+    codes: &'a [&'a CodeInfo],
+}
+
+/// Writes code rows. A single row on a terminal is explained in full rather than tabled.
+pub fn write(rows: &[&CodeInfo], format: Format, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Json => super::json::write(
+            &CodesDoc {
+                schema: "bsaudit.codes/v1",
+                codes: rows,
+            },
+            out,
+        ),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record([
+                "code",
+                "owner",
+                "class",
+                "origin",
+                "message",
+                "description",
+                "hint",
+            ])
+            .map_err(io::Error::from)?;
+            for r in rows {
+                w.write_record([
+                    r.code.to_string(),
+                    r.owner.clone(),
+                    r.class.to_string(),
+                    r.origin.as_str().to_string(),
+                    r.message.clone(),
+                    r.description.clone(),
+                    r.hint.clone(),
+                ])
+                .map_err(io::Error::from)?;
+            }
+            w.flush()
+        }
+        Format::Markdown => {
+            writeln!(
+                out,
+                "| code | owner | class | origin | message | description | hint |"
+            )?;
+            writeln!(out, "|--:|---|---|---|---|---|---|")?;
+            for r in rows {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    r.code,
+                    r.owner,
+                    r.class,
+                    r.origin.as_str(),
+                    cell(&r.message),
+                    cell(&r.description),
+                    cell(&r.hint)
+                )?;
+            }
+            Ok(())
+        }
+        Format::Table if rows.len() <= 3 => {
+            for r in rows {
+                writeln!(out, "{} {}: {:?}", r.code, r.owner, r.message)?;
+                writeln!(out, "  class:  {} ({})", r.class, r.origin.as_str())?;
+                writeln!(out, "  means:  {}", r.description)?;
+                if !r.hint.is_empty() {
+                    writeln!(out, "  check:  {}", r.hint)?;
+                }
+            }
+            Ok(())
+        }
+        Format::Table => {
+            let mut t = new_table(&["code", "owner", "class", "origin", "message"], &[0]);
+            for r in rows {
+                t.add_row(vec![
+                    r.code.to_string(),
+                    r.owner.clone(),
+                    r.class.to_string(),
+                    r.origin.as_str().to_string(),
+                    r.message.clone(),
+                ]);
+            }
+            writeln!(out, "{}", t.trim_fmt())?;
+            writeln!(
+                out,
+                "{} codes; `bsaudit codes CODE` explains one.",
+                rows.len()
+            )
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Output formats. Each module lays out the same data model for one format; nothing else in
+//! the crate writes to stdout.
+
+pub mod codes;
+pub mod csv;
+pub mod json;
+pub mod markdown;
+pub mod table;
+
+use std::fmt::Write as _;
+
+use crate::report::{InputHealth, Report};
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned text for a terminal.
+    Table,
+    /// One JSON document (`bsaudit.report/v1`).
+    Json,
+    /// A header row, then one row per group.
+    Csv,
+    /// GitHub-flavoured Markdown for an incident ticket.
+    Markdown,
+}
+
+/// Writes a report in `format`.
+pub fn report(
+    report: &Report,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Table => table::report(report, out),
+        Format::Json => json::write(report, out),
+        Format::Csv => csv::report(report, out),
+        Format::Markdown => markdown::report(report, out),
+    }
+}
+
+/// The one-line input health summary for stderr.
+pub fn health_line(h: &InputHealth) -> String {
+    let mut s = format!(
+        "bsaudit: {} file{} read",
+        h.files,
+        if h.files == 1 { "" } else { "s" }
+    );
+    for (n, what) in [
+        (h.files_skipped, "skipped"),
+        (h.files_partial, "partial"),
+        (h.files_vanished, "vanished"),
+        (h.files_ignored, "ignored"),
+    ] {
+        if n > 0 {
+            let _ = write!(s, ", {n} {what}");
+        }
+    }
+    let _ = write!(s, "; {}", line_accounting(h));
+    s
+}
+
+/// "N lines: N records, N filtered out, N empty, N malformed (reason N, ...), ..." with the
+/// zero buckets left out.
+pub fn line_accounting(h: &InputHealth) -> String {
+    let mut s = format!("{} lines: {} records", h.lines, h.records);
+    if h.filtered_out > 0 {
+        let _ = write!(s, ", {} filtered out", h.filtered_out);
+    }
+    if h.empty_lines > 0 {
+        let _ = write!(s, ", {} empty", h.empty_lines);
+    }
+    if h.malformed.total > 0 {
+        let reasons: Vec<String> = h
+            .malformed
+            .by_reason
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        let _ = write!(
+            s,
+            ", {} malformed ({})",
+            h.malformed.total,
+            reasons.join(", ")
+        );
+    }
+    if h.oversized > 0 {
+        let _ = write!(s, ", {} oversized", h.oversized);
+    }
+    if h.incomplete_tail > 0 {
+        let _ = write!(s, ", {} incomplete tail", h.incomplete_tail);
+    }
+    s
+}
+
+/// A duration in microseconds, in the largest unit that keeps it readable: `850µs`, `8.7ms`,
+/// `1.25s`.
+pub fn human_us(us: u64) -> String {
+    match us {
+        0..=999 => format!("{us}µs"),
+        1_000..=999_999 => format!("{:.1}ms", us as f64 / 1e3),
+        _ => format!("{:.2}s", us as f64 / 1e6),
+    }
+}
+
+/// A byte count: `512 B`, `1.2 KiB`, `3.4 MiB`, `1.1 GiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// A ratio as a percentage with one decimal (two below 1%).
+pub fn percent(ratio: f64) -> String {
+    let p = ratio * 100.0;
+    if p > 0.0 && p < 1.0 {
+        format!("{p:.2}%")
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+/// Replaces control characters with visible escapes, so bytes from a log cannot move the
+/// cursor or change colours on the user's terminal.
+pub fn sanitize(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `2025-11-24T10:42:00.123456Z` -> `2025-11-24 10:42:00` for narrow table columns.
+pub fn short_time(rfc3339: &str) -> String {
+    match rfc3339.get(..19) {
+        Some(head) => head.replacen('T', " ", 1),
+        None => rfc3339.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn humans() {
+        assert_eq!(human_us(850), "850µs");
+        assert_eq!(human_us(8_678), "8.7ms");
+        assert_eq!(human_us(1_250_000), "1.25s");
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(percent(0.1234), "12.3%");
+        assert_eq!(percent(0.0012), "0.12%");
+        assert_eq!(percent(0.0), "0.0%");
+        assert_eq!(sanitize("a\u{1b}[31mb\tc"), "a\\u{1b}[31mb\\tc");
+        assert_eq!(
+            short_time("2025-11-24T10:42:00.123456Z"),
+            "2025-11-24 10:42:00"
+        );
+    }
+}
