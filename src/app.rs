@@ -3,7 +3,9 @@
 //! This is the one place that wires the pieces to the outside world: the progress bar,
 //! warnings and the summary line on stderr, the rendered output on stdout.
 
+use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -11,9 +13,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::config::{CodesConfig, Config, ReportConfig};
 use crate::engine::{self, ProgressFn};
 use crate::error::Error;
-use crate::input::discover::{self, InputKind};
+use crate::input::discover::{self, Discovery, InputKind};
 use crate::render;
 use crate::report;
+use crate::tally::Tally;
 
 /// How a successful command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,10 +90,13 @@ fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
     let progress: ProgressFn = Arc::new(move |n| tick.inc(n));
 
     let tally = with_pool(c.threads, || {
-        engine::scan(&found.files, &c.filter, &c.scan, &progress)
+        engine::scan(&found.files, &c.spec, &c.scan, &progress)
     })?;
     bar.finish_and_clear();
 
+    if let Some(path) = &c.invalid_lines {
+        write_invalid_lines(path, &tally, &found)?;
+    }
     let report = report::build(&tally, &found, &c.table, &c.report);
     for p in &report.input.problems {
         if !found.skipped.iter().any(|s| s.display == p.path) {
@@ -120,6 +126,23 @@ fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
     } else {
         Ok(Outcome::Clean)
     }
+}
+
+fn write_invalid_lines(path: &Path, tally: &Tally, found: &Discovery) -> Result<(), Error> {
+    let fail = |e: io::Error| Error::Usage(format!("cannot write {}: {e}", path.display()));
+    let file = File::create(path).map_err(fail)?;
+    let mut out = BufWriter::new(file);
+    render::invalid::write(tally, found, &mut out).map_err(fail)?;
+    out.flush().map_err(fail)?;
+    if tally.invalid.dropped > 0 {
+        warn(&format!(
+            "{}: {} more invalid lines not written (over {} MiB)",
+            path.display(),
+            tally.invalid.dropped,
+            crate::tally::INVALID_BYTES_CAP >> 20
+        ));
+    }
+    Ok(())
 }
 
 fn describe_inputs(inputs: &[InputKind]) -> String {

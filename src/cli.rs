@@ -97,6 +97,10 @@ pub struct ReportArgs {
     #[arg(long, value_name = "SIZE", default_value = "1MiB")]
     pub max_line: String,
 
+    /// Write every malformed line (and incomplete tail) to FILE as `path:line: reason: text`.
+    #[arg(long, value_name = "FILE")]
+    pub invalid_lines: Option<PathBuf>,
+
     /// Follow symbolic links while walking directories (loops are reported and skipped).
     #[arg(long)]
     pub follow: bool,

@@ -15,6 +15,7 @@ use crate::filter::{CodeSpec, Filter};
 use crate::input::discover::InputKind;
 use crate::render::Format;
 use crate::report::ReportOptions;
+use crate::tally::TallySpec;
 
 /// A validated command.
 pub enum Config {
@@ -30,8 +31,10 @@ pub struct ReportConfig {
     pub inputs: Vec<InputKind>,
     /// Follow symlinks while walking.
     pub follow_links: bool,
-    /// Which records to keep.
-    pub filter: Filter,
+    /// Which records to keep, and what else to collect.
+    pub spec: TallySpec,
+    /// Where to write invalid lines.
+    pub invalid_lines: Option<PathBuf>,
     /// Ranking options.
     pub report: ReportOptions,
     /// Output format.
@@ -122,12 +125,16 @@ fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConf
     Ok(ReportConfig {
         inputs,
         follow_links: args.follow,
-        filter: Filter {
-            services,
-            codes,
-            since_ns: None,
-            until_ns: None,
+        spec: TallySpec {
+            filter: Filter {
+                services,
+                codes,
+                since_ns: None,
+                until_ns: None,
+            },
+            keep_invalid: args.invalid_lines.is_some(),
         },
+        invalid_lines: args.invalid_lines,
         report: ReportOptions {
             top: args.top,
             all: args.all,
@@ -262,8 +269,8 @@ mod tests {
         ) else {
             panic!("valid");
         };
-        assert_eq!(c.filter.services.len(), 2);
-        assert_eq!(c.filter.codes.len(), 2);
+        assert_eq!(c.spec.filter.services.len(), 2);
+        assert_eq!(c.spec.filter.codes.len(), 2);
         assert!(matches!(
             parse(&["bsaudit", "report", "x", "--code", "6x5"], true),
             Err(Error::Usage(_))

@@ -13,11 +13,10 @@ use std::time::SystemTime;
 
 use rayon::prelude::*;
 
-use crate::filter::Filter;
 use crate::input::discover::InputFile;
 use crate::input::source::{self, BlockReader, OpenError, Opened, Window, WindowBytes};
 use crate::scan::{LineSink, scan_block};
-use crate::tally::{FileProblem, ProblemKind, Tallier, Tally};
+use crate::tally::{FileProblem, ProblemKind, Tallier, Tally, TallySpec};
 
 /// Reports progress in bytes of input consumed (compressed bytes for compressed files).
 pub type ProgressFn = source::OnRead;
@@ -72,10 +71,10 @@ impl Work {
     }
 }
 
-/// Scans every file under `filter`; every line of every file ends up in the returned tally.
+/// Scans every file for `spec`; every line of every file ends up in the returned tally.
 pub fn scan(
     files: &[InputFile],
-    filter: &Filter,
+    spec: &TallySpec,
     settings: &ScanSettings,
     progress: &ProgressFn,
 ) -> Tally {
@@ -84,9 +83,9 @@ pub fn scan(
     let mut tally = work
         .into_par_iter()
         .fold(
-            || (Tallier::new(filter), Vec::new()),
+            || (Tallier::new(spec), Vec::new()),
             |(mut sink, mut buf), item| {
-                run(item, filter, settings, progress, &mut sink, &mut buf);
+                run(item, spec, settings, progress, &mut sink, &mut buf);
                 (sink, buf)
             },
         )
@@ -143,7 +142,7 @@ fn plan(
 
 fn run(
     item: Work,
-    filter: &Filter,
+    spec: &TallySpec,
     settings: &ScanSettings,
     progress: &ProgressFn,
     sink: &mut Tallier<'_>,
@@ -194,7 +193,7 @@ fn run(
             let parsed = (&mut blocks)
                 .par_bridge()
                 .fold(
-                    || Tallier::new(filter),
+                    || Tallier::new(spec),
                     |mut inner, block| {
                         inner.tally.bytes += block.data.len() as u64;
                         scan_block(

@@ -284,6 +284,8 @@ pub struct Tally {
     pub chunk_lines: Vec<(u32, u32, u64)>,
     /// Per-file problems.
     pub problems: Vec<FileProblem>,
+    /// Invalid lines, when the spec asks for them.
+    pub invalid: InvalidLines,
 }
 
 impl Tally {
@@ -347,43 +349,117 @@ impl AddAssign<Tally> for Tally {
         }
         self.chunk_lines.extend_from_slice(&other.chunk_lines);
         self.problems.extend(other.problems);
+        self.invalid += other.invalid;
+    }
+}
+
+/// What to count: the record filter and what else to keep.
+#[derive(Clone, Debug, Default)]
+pub struct TallySpec {
+    /// Which records to keep.
+    pub filter: Filter,
+    /// Keep the raw text of malformed lines and incomplete tails (`--invalid-lines`).
+    pub keep_invalid: bool,
+}
+
+/// Most bytes of invalid lines kept for `--invalid-lines`; beyond this they are only counted.
+pub const INVALID_BYTES_CAP: usize = 256 << 20;
+
+/// One malformed line kept for a closer look.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidLine {
+    /// Where it is.
+    pub pos: LinePos,
+    /// The malformed reason, or `incomplete_tail`.
+    pub reason: &'static str,
+    /// The line as read, without its LF.
+    pub raw: Vec<u8>,
+}
+
+/// Invalid lines kept so far, within [`INVALID_BYTES_CAP`].
+#[derive(Clone, Debug, Default)]
+pub struct InvalidLines {
+    /// The lines, in no particular order.
+    pub lines: Vec<InvalidLine>,
+    /// Bytes held.
+    pub bytes: usize,
+    /// Lines not kept because of the cap.
+    pub dropped: u64,
+}
+
+impl InvalidLines {
+    fn push(&mut self, line: InvalidLine) {
+        if self.bytes + line.raw.len() > INVALID_BYTES_CAP {
+            self.dropped += 1;
+        } else {
+            self.bytes += line.raw.len();
+            self.lines.push(line);
+        }
+    }
+}
+
+impl AddAssign<InvalidLines> for InvalidLines {
+    fn add_assign(&mut self, other: InvalidLines) {
+        self.dropped += other.dropped;
+        for line in other.lines {
+            self.push(line);
+        }
     }
 }
 
 /// A [`LineSink`] that filters records and counts everything into a [`Tally`].
-pub struct Tallier<'f> {
-    filter: &'f Filter,
+pub struct Tallier<'s> {
+    spec: &'s TallySpec,
     /// The counts so far.
     pub tally: Tally,
 }
 
-impl<'f> Tallier<'f> {
-    /// An empty tally under `filter`.
-    pub fn new(filter: &'f Filter) -> Self {
+impl<'s> Tallier<'s> {
+    /// An empty tally for `spec`.
+    pub fn new(spec: &'s TallySpec) -> Self {
         Tallier {
-            filter,
+            spec,
             tally: Tally::default(),
         }
+    }
+
+    #[cold]
+    fn keep_invalid(&mut self, pos: LinePos, raw: &[u8], reason: &'static str) {
+        self.tally.invalid.push(InvalidLine {
+            pos,
+            reason,
+            raw: raw.to_vec(),
+        });
     }
 }
 
 impl LineSink for Tallier<'_> {
     #[inline]
-    fn line(&mut self, pos: LinePos, _raw: &[u8], outcome: Outcome<'_>) {
+    fn line(&mut self, pos: LinePos, raw: &[u8], outcome: Outcome<'_>) {
         let input = &mut self.tally.input;
         input.lines += 1;
         match outcome {
             Outcome::Record(rec) => {
-                if self.filter.keeps(&rec) {
+                if self.spec.filter.keeps(&rec) {
                     self.tally.add_record(&rec, pos);
                 } else {
                     input.filtered_out += 1;
                 }
             }
             Outcome::Empty => input.empty_lines += 1,
-            Outcome::Malformed(reason) => input.malformed[reason.index()] += 1,
+            Outcome::Malformed(reason) => {
+                input.malformed[reason.index()] += 1;
+                if self.spec.keep_invalid {
+                    self.keep_invalid(pos, raw, reason.as_str());
+                }
+            }
             Outcome::Oversized => input.oversized += 1,
-            Outcome::IncompleteTail => input.incomplete_tail += 1,
+            Outcome::IncompleteTail => {
+                input.incomplete_tail += 1;
+                if self.spec.keep_invalid {
+                    self.keep_invalid(pos, raw, "incomplete_tail");
+                }
+            }
         }
     }
 
@@ -405,8 +481,8 @@ mod tests {
     }
 
     fn tally_of(text: &[u8], file: u32, chunk: u32) -> Tally {
-        let filter = Filter::default();
-        let mut sink = Tallier::new(&filter);
+        let spec = TallySpec::default();
+        let mut sink = Tallier::new(&spec);
         scan_block(text, file, chunk, 0, 1 << 20, &mut sink);
         sink.tally
     }

@@ -124,16 +124,26 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-fn stream(mut raw: Box<dyn Read + Send>, known: Option<Compression>) -> Result<Opened, OpenError> {
+fn stream(raw: Box<dyn Read + Send>, known: Option<Compression>) -> Result<Opened, OpenError> {
+    let (reader, compression) = decoded(raw, known).map_err(OpenError::Io)?;
+    Ok(Opened::Stream {
+        reader,
+        compression,
+    })
+}
+
+/// Wraps a raw byte stream in the decoder its magic bytes call for (or `known`'s), so that
+/// reading it yields log text.
+pub fn decoded(
+    mut raw: Box<dyn Read + Send>,
+    known: Option<Compression>,
+) -> io::Result<(Box<dyn Read + Send>, Compression)> {
     let mut head = Vec::with_capacity(4);
     let compression = match known {
         Some(c) => c,
         None => {
             // A pipe may deliver the magic bytes in pieces: read exactly four (or to the end).
-            (&mut raw)
-                .take(4)
-                .read_to_end(&mut head)
-                .map_err(OpenError::Io)?;
+            (&mut raw).take(4).read_to_end(&mut head)?;
             sniff(&head)
         }
     };
@@ -141,14 +151,9 @@ fn stream(mut raw: Box<dyn Read + Send>, known: Option<Compression>) -> Result<O
     let reader: Box<dyn Read + Send> = match compression {
         Compression::Plain => Box::new(buffered),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
-        Compression::Zstd => {
-            Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(OpenError::Io)?)
-        }
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
     };
-    Ok(Opened::Stream {
-        reader,
-        compression,
-    })
+    Ok((reader, compression))
 }
 
 /// `pread` until `buf` is full or the file ends; returns the bytes read.

@@ -17,8 +17,9 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## bsaudit report\n")?;
     writeln!(
         out,
-        "Input: {} files, {}; {}.",
+        "Input: {} file{}, {}; {}.",
         h.files,
+        if h.files == 1 { "" } else { "s" },
         human_bytes(h.bytes),
         line_accounting(h)
     )?;

@@ -3,6 +3,7 @@
 
 pub mod codes;
 pub mod csv;
+pub mod invalid;
 pub mod json;
 pub mod markdown;
 pub mod table;
