@@ -370,3 +370,83 @@ fn stdin_is_streamed_and_sniffed() {
         assert_eq!(r["groups"][0]["samples"][0]["file"], "<stdin>");
     }
 }
+
+#[test]
+fn links_are_read_once_and_loops_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = dir.path().join("blobnode/auditlog");
+    std::fs::create_dir_all(&logs).expect("mkdir");
+    std::fs::copy(
+        "testdata/real-writer/blobnode/auditlog/0-0",
+        logs.join("0-0"),
+    )
+    .expect("copy");
+    std::fs::hard_link(logs.join("0-0"), logs.join("1-0")).expect("hard link");
+    std::os::unix::fs::symlink(logs.join("0-0"), logs.join("2-0")).expect("file symlink");
+    std::os::unix::fs::symlink(dir.path(), logs.join("loop")).expect("dir symlink");
+    let root = dir.path().to_str().expect("utf-8 temp path");
+
+    // Without --follow: the hard link is a second path to one file, the symlinks are passed over.
+    let (code, r) = json(&["report", root, "--all", "--top", "0"]);
+    assert_eq!(code, 0);
+    assert_eq!(u(&r["input"]["records"]), 655);
+    assert_eq!(u(&r["input"]["files"]), 1);
+    assert_eq!(u(&r["input"]["files_ignored"]), 3);
+
+    // With --follow: still one file; the loop is reported and skipped.
+    let (code, r) = json(&["report", root, "--all", "--top", "0", "--follow"]);
+    assert_eq!(code, 1);
+    assert_eq!(u(&r["input"]["records"]), 655);
+    assert_eq!(u(&r["input"]["files"]), 1);
+    assert_eq!(u(&r["input"]["files_skipped"]), 1);
+    let problems = r["input"]["problems"].to_string();
+    assert!(problems.contains("symlink loop"), "{problems}");
+
+    // A file named explicitly is read even through a link, and only once.
+    let link = logs.join("2-0");
+    let (code, r) = json(&["report", link.to_str().expect("path"), root, "--top", "0"]);
+    assert_eq!(code, 0);
+    assert_eq!(u(&r["input"]["records"]), 655);
+}
+
+#[test]
+fn invalid_lines_are_written_with_their_places() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("invalid.txt");
+    let (code, _, _) = run(&[
+        "report",
+        "testdata/awkward/malformed.log",
+        "--invalid-lines",
+        out.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 0);
+    let text = std::fs::read(&out).expect("written");
+    let lines: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let exp: Value = serde_json::from_str(
+        &std::fs::read_to_string("testdata/expected/awkward-files/malformed.log.json")
+            .expect("expected"),
+    )
+    .expect("json");
+    let expected = u(&exp["input"]["malformed"]["total"]) + u(&exp["input"]["incomplete_tail"]);
+    assert_eq!(lines.len() as u64, expected);
+    let first = String::from_utf8_lossy(lines[0]);
+    assert!(
+        first.starts_with("testdata/awkward/malformed.log:"),
+        "{first}"
+    );
+    // In input order: line numbers increase.
+    let numbers: Vec<u64> = lines
+        .iter()
+        .map(|l| {
+            let s = String::from_utf8_lossy(l);
+            s.split(':')
+                .nth(1)
+                .and_then(|n| n.parse().ok())
+                .expect("line number")
+        })
+        .collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+}

@@ -101,7 +101,42 @@ pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opene
         });
     }
     // Live or compressed: stream, never past the length at open (appends come later).
-    stream(Counting::boxed(file.take(len), on_read), Some(compression))
+    let bounded = Bounded {
+        inner: file,
+        remaining: len,
+    };
+    stream(Counting::boxed(bounded, on_read), Some(compression))
+}
+
+/// Reads exactly the length a file had when opened: later appends are not ours, and a file
+/// that ends early was truncated while we read (copytruncate rotation), which is an error so
+/// that the file counts as partial rather than silently short.
+struct Bounded<R> {
+    inner: R,
+    remaining: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "file shrank while being read ({} bytes short): truncated or rotated",
+                    self.remaining
+                ),
+            ));
+        }
+        self.remaining -= n as u64;
+        Ok(n)
+    }
 }
 
 /// Passes reads through, reporting their sizes.
