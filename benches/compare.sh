@@ -1,0 +1,331 @@
+#!/usr/bin/env bash
+# Compares bsaudit with a newline-count floor, mawk, gawk and DuckDB on generated audit logs.
+#
+# Usage: benches/compare.sh [--size 1GiB] [--runs 5] [--threads N] [--all-variants]
+#
+#   --size SIZE      log text per variant (uncompressed), e.g. 64MiB, 1GiB   (default 1GiB)
+#   --runs N         hyperfine runs per command                             (default 5)
+#   --threads N      passed to bsaudit as --threads (default: bsaudit's own, one per core)
+#   --all-variants   also the JSON-lines and gzip variants (default: text only)
+#
+# Data goes to ${BENCH_DIR:-bench-data}/{text,json,gzip} and is reused when its stamp (size,
+# seed, flags, generator source hash) matches; results to ${BENCH_DIR}/results/. Missing tools
+# are installed quietly (apt-get: hyperfine mawk gawk ripgrep time; pip: duckdb).
+# Before timing, bsaudit's counts are checked once per variant against the generator's
+# expected.tsv; a mismatch stops the script.
+set -euo pipefail
+
+SIZE=1GiB
+RUNS=5
+THREADS=
+ALL_VARIANTS=0
+SEED=1
+
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --size) SIZE=$2; shift 2 ;;
+    --size=*) SIZE=${1#*=}; shift ;;
+    --runs) RUNS=$2; shift 2 ;;
+    --runs=*) RUNS=${1#*=}; shift ;;
+    --threads) THREADS=$2; shift 2 ;;
+    --threads=*) THREADS=${1#*=}; shift ;;
+    --all-variants) ALL_VARIANTS=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "compare.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --runs must be a positive integer" >&2; exit 2; }
+[[ -z $THREADS || $THREADS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --threads must be a positive integer" >&2; exit 2; }
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+REPO=$PWD
+BENCH_DIR=${BENCH_DIR:-bench-data}
+mkdir -p "$BENCH_DIR/results"
+BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
+RESULTS=$BENCH_DIR/results
+TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+
+log() { printf '\n== %s\n' "$*" >&2; }
+die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Tools.
+
+SUDO=
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then SUDO=sudo; fi
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null || return 1
+  if [[ $APT_UPDATED -eq 0 ]]; then
+    $SUDO apt-get update -qq >/dev/null 2>&1 || true
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null 2>&1
+}
+ensure() { # ensure COMMAND PACKAGE
+  command -v "$1" >/dev/null && return 0
+  log "installing $2"
+  apt_install "$2" || true
+  command -v "$1" >/dev/null
+}
+
+command -v cargo >/dev/null || die "cargo is required (https://rustup.rs)"
+ensure python3 python3 || die "python3 is required"
+ensure hyperfine hyperfine || die "hyperfine is required and could not be installed"
+ensure mawk mawk || die "mawk is required and could not be installed"
+ensure gawk gawk || die "gawk is required and could not be installed"
+ensure gzip gzip || die "gzip is required"
+[[ -x /usr/bin/time ]] || apt_install time || true
+[[ -x /usr/bin/time ]] || die "GNU time (/usr/bin/time) is required and could not be installed"
+HAVE_RG=1
+ensure rg ripgrep || { HAVE_RG=0; echo "compare.sh: ripgrep missing; floor is cat | wc -l" >&2; }
+
+DUCKDB=
+if command -v duckdb >/dev/null; then
+  DUCKDB=cli
+elif python3 -c 'import duckdb' 2>/dev/null; then
+  DUCKDB=python
+else
+  log "installing the duckdb python module"
+  python3 -m pip install -q duckdb >/dev/null 2>&1 ||
+    python3 -m pip install -q --break-system-packages duckdb >/dev/null 2>&1 ||
+    { apt_install python3-pip && python3 -m pip install -q --break-system-packages duckdb >/dev/null 2>&1; } ||
+    true
+  if python3 -c 'import duckdb' 2>/dev/null; then DUCKDB=python; else
+    echo "compare.sh: duckdb unavailable; its row is skipped" >&2
+  fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Build and data.
+
+log "building bsaudit and gen-auditlog (release)"
+cargo build --release --quiet --bin bsaudit --example gen-auditlog
+BSAUDIT=$TARGET_DIR/release/bsaudit
+GEN=$TARGET_DIR/release/examples/gen-auditlog
+[[ -x $BSAUDIT && -x $GEN ]] || die "built binaries not found under $TARGET_DIR/release"
+GEN_HASH=$(sha256sum examples/gen-auditlog.rs | cut -c1-16)
+
+# generate VARIANT [generator flags...]: (re)uses $BENCH_DIR/VARIANT.
+generate() {
+  local variant=$1; shift
+  local dir=$BENCH_DIR/$variant
+  local stamp="size=$SIZE seed=$SEED flags=$* gen=$GEN_HASH"
+  if [[ -f $dir/.stamp && $(cat "$dir/.stamp") == "$stamp" && -f $dir/.gen.out ]]; then
+    log "reusing $dir ($stamp)"
+    return
+  fi
+  log "generating $dir ($stamp)"
+  rm -rf "$dir"
+  "$GEN" --size "$SIZE" --seed "$SEED" --out "$dir" "$@" >"$BENCH_DIR/.$variant.gen.out"
+  mv "$BENCH_DIR/.$variant.gen.out" "$dir/.gen.out"
+  echo "$stamp" >"$dir/.stamp"
+}
+
+gen_value() { awk -F'\t' -v k="$2" '$1 == k { print $2; exit }' "$BENCH_DIR/$1/.gen.out"; }
+
+# check VARIANT: bsaudit's counts against expected.tsv; stops the script on any difference.
+check() {
+  local variant=$1 dir=$BENCH_DIR/$1
+  local out=$RESULTS/$variant.bsaudit.json
+  local rc=0
+  "$BSAUDIT" report "$dir" --all --top 0 --format json --quiet >"$out" || rc=$?
+  [[ $rc -eq 0 ]] || die "bsaudit exited with $rc on $dir"
+  python3 - "$out" "$dir/expected.tsv" "$(gen_value "$variant" lines)" "$variant" <<'PY'
+import json, sys
+report, expected, lines, variant = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+r = json.load(open(report))
+inp = r["input"]
+got = {(g["service"], g["code"]): (g["count"], g["latency_us"]["max"]) for g in r["groups"]}
+want = {}
+with open(expected) as f:
+    next(f)
+    for line in f:
+        s, c, n, m = line.rstrip("\n").split("\t")
+        want[(s, int(c))] = (int(n), int(m))
+problems = []
+if r.get("groups_total") != len(r["groups"]):
+    problems.append(f"groups_total {r.get('groups_total')} != groups listed {len(r['groups'])}")
+for k in sorted(set(got) | set(want)):
+    if got.get(k) != want.get(k):
+        problems.append(f"{k[0]} {k[1]}: bsaudit (count, max_us) {got.get(k)} expected {want.get(k)}")
+for key, value in [("lines", lines), ("records", lines), ("empty_lines", 0), ("oversized", 0),
+                   ("incomplete_tail", 0), ("filtered_out", 0)]:
+    if inp[key] != value:
+        problems.append(f"input.{key} = {inp[key]}, expected {value}")
+if inp["malformed"]["total"] != 0:
+    problems.append(f"malformed = {inp['malformed']}")
+if inp["problems"]:
+    problems.append(f"problems = {inp['problems']}")
+if problems:
+    print(f"\n!!! bsaudit counts DIFFER from expected.tsv for {variant}:", file=sys.stderr)
+    for p in problems[:40]:
+        print("    " + p, file=sys.stderr)
+    sys.exit(1)
+print(f"   {variant}: bsaudit matches expected.tsv ({len(want)} groups, {lines} records)",
+      file=sys.stderr)
+PY
+}
+
+# ---------------------------------------------------------------------------------------------
+# Timing.
+
+AWK_PROG='{c[$2" "$8]++} END{for(k in c)print k, c[k]}'
+BS_THREADS=${THREADS:+ --threads $THREADS}
+NPROC=$(nproc)
+
+write_duckdb_query() { # write_duckdb_query GLOB FILE
+  cat >"$2" <<SQL
+SELECT split_part(module, '@', 1) AS service, code, count(*) AS n,
+       quantile_cont(duration, 0.99) AS p99_us
+FROM read_csv('$1', delim = '\t', header = false, quote = '', escape = '',
+              columns = {'req': 'VARCHAR', 'module': 'VARCHAR', 'start_time': 'BIGINT',
+                         'method': 'VARCHAR', 'path': 'VARCHAR', 'req_header': 'VARCHAR',
+                         'req_params': 'VARCHAR', 'code': 'BIGINT', 'resp_header': 'VARCHAR',
+                         'resp_body': 'VARCHAR', 'resp_length': 'BIGINT', 'duration': 'BIGINT'})
+GROUP BY ALL
+ORDER BY service, code;
+SQL
+}
+
+duckdb_command() { # duckdb_command SQLFILE
+  if [[ $DUCKDB == cli ]]; then
+    echo "duckdb < '$1'"
+  else
+    echo "python3 -c 'import duckdb, sys; print(duckdb.sql(open(sys.argv[1]).read()).fetchall())' '$1'"
+  fi
+}
+
+# run_variant VARIANT NAME COMMAND [NAME COMMAND ...]: hyperfine, then peak RSS of each.
+run_variant() {
+  local variant=$1; shift
+  local dir=$BENCH_DIR/$variant
+  local -a args=() names=() cmds=()
+  while [[ $# -gt 0 ]]; do
+    names+=("$1"); cmds+=("$2"); args+=(-n "$1" "$2"); shift 2
+  done
+  log "warming the page cache for $variant"
+  find "$dir" -path '*/auditlog/*' -type f -exec cat {} + >/dev/null
+  log "hyperfine: $variant (${#names[@]} commands, $RUNS runs each)"
+  hyperfine --warmup 1 --runs "$RUNS" --export-json "$RESULTS/$variant.hyperfine.json" \
+    --style basic "${args[@]}" >&2
+  log "peak RSS: $variant"
+  local rss=$RESULTS/$variant.rss.tsv i kib
+  : >"$rss"
+  for i in "${!names[@]}"; do
+    /usr/bin/time -f '%M' -o "$RESULTS/.rss" sh -c "${cmds[$i]}" >/dev/null 2>&1 || true
+    kib=$(tail -n1 "$RESULTS/.rss")
+    printf '%s\t%s\n' "${names[$i]}" "$kib" >>"$rss"
+    printf '   %-28s %s KiB\n' "${names[$i]}" "$kib" >&2
+  done
+}
+
+table() { # table VARIANT: the markdown table of one variant
+  python3 - "$RESULTS/$1.hyperfine.json" "$RESULTS/$1.rss.tsv" "$(gen_value "$1" bytes)" \
+    "$(gen_value "$1" lines)" "$(gen_value "$1" disk_bytes)" "$1" <<'PY'
+import json, sys
+hf, rss_file, log_bytes, lines, disk_bytes, variant = sys.argv[1:7]
+log_bytes, lines, disk_bytes = int(log_bytes), int(lines), int(disk_bytes)
+results = json.load(open(hf))["results"]
+rss = dict(l.rstrip("\n").split("\t") for l in open(rss_file) if "\t" in l)
+base = next((r["mean"] for r in results if r["command"] == "bsaudit"), None)
+gib = log_bytes / 2**30
+print(f"### {variant}: {gib:.2f} GiB of log text ({log_bytes:,} bytes, {lines:,} lines"
+      + (f", {disk_bytes / 2**20:.0f} MiB on disk" if disk_bytes != log_bytes else "") + ")\n")
+print("| command | time (s, mean ± σ) | GB/s | M lines/s | peak RSS (MiB) | time / bsaudit |")
+print("|---|---:|---:|---:|---:|---:|")
+for r in results:
+    mean, sd = r["mean"], r.get("stddev") or 0.0
+    kib = rss.get(r["command"], "")
+    rss_mib = f"{int(kib) / 1024:.0f}" if kib.isdigit() else "?"
+    ratio = f"{mean / base:.2f}" if base else "-"
+    name = r["command"].replace("|", "\\|")
+    print(f"| `{name}` | {mean:.3f} ± {sd:.3f} | {log_bytes / mean / 1e9:.2f} | "
+          f"{lines / mean / 1e6:.1f} | {rss_mib} | {ratio} |")
+print()
+PY
+}
+
+# ---------------------------------------------------------------------------------------------
+# Variants.
+
+VARIANTS=(text)
+[[ $ALL_VARIANTS -eq 1 ]] && VARIANTS+=(json gzip)
+
+for v in "${VARIANTS[@]}"; do
+  case $v in
+    text) generate text ;;
+    json) generate json --json ;;
+    gzip) generate gzip --gzip ;;
+  esac
+done
+
+log "checking bsaudit's counts against expected.tsv"
+for v in "${VARIANTS[@]}"; do check "$v"; done
+
+for v in "${VARIANTS[@]}"; do
+  dir=$BENCH_DIR/$v
+  glob="$dir/*/auditlog/*"
+  case $v in
+    text)
+      cmds=()
+      if [[ $HAVE_RG -eq 1 ]]; then
+        cmds+=("rg -c '' (floor)" "rg -c '' -j$NPROC --no-ignore --hidden -a $glob")
+      else
+        cmds+=("cat | wc -l (floor)" "cat $glob | wc -l")
+      fi
+      cmds+=("bsaudit" "$BSAUDIT report $dir --quiet$BS_THREADS")
+      cmds+=("mawk" "LC_ALL=C mawk -F'\t' '$AWK_PROG' $glob")
+      cmds+=("gawk" "LC_ALL=C gawk -F'\t' '$AWK_PROG' $glob")
+      if [[ -n $DUCKDB ]]; then
+        write_duckdb_query "$glob" "$RESULTS/text.sql"
+        cmds+=("duckdb ($DUCKDB)" "$(duckdb_command "$RESULTS/text.sql")")
+      fi
+      run_variant text "${cmds[@]}"
+      ;;
+    json)
+      cmds=()
+      if [[ $HAVE_RG -eq 1 ]]; then
+        cmds+=("rg -c '' (floor)" "rg -c '' -j$NPROC --no-ignore --hidden -a $glob")
+      else
+        cmds+=("cat | wc -l (floor)" "cat $glob | wc -l")
+      fi
+      cmds+=("bsaudit" "$BSAUDIT report $dir --quiet$BS_THREADS")
+      run_variant json "${cmds[@]}"
+      ;;
+    gzip)
+      cmds=("gzip -dc | wc -l (floor)" "gzip -dc $glob | wc -l")
+      if [[ $HAVE_RG -eq 1 ]]; then
+        cmds+=("rg -z -c '' (parallel floor)" "rg -z -c '' -j$NPROC --no-ignore --hidden -a $glob")
+      fi
+      cmds+=("bsaudit" "$BSAUDIT report $dir --quiet$BS_THREADS")
+      cmds+=("gzip -dc | mawk" "gzip -dc $glob | LC_ALL=C mawk -F'\t' '$AWK_PROG'")
+      run_variant gzip "${cmds[@]}"
+      ;;
+  esac
+done
+
+# ---------------------------------------------------------------------------------------------
+# Report.
+
+REPORT=$RESULTS/report.md
+{
+  echo "## bsaudit comparison"
+  echo
+  cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+  [[ -n $cpu ]] || cpu=$(lscpu 2>/dev/null | awk -F': +' '/Model name/ { print $2; exit }' || true)
+  mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+  rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [[ -n $(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null) ]]; then rev+="-dirty"; fi
+  echo "- machine: $NPROC CPUs, ${cpu:-unknown CPU}, $mem RAM; $(uname -sr)"
+  echo "- bsaudit: $rev$BS_THREADS; runs: $RUNS (+1 warmup), page cache warm; peak RSS from one extra run (for a pipeline, its largest process)"
+  echo "- tools: $(hyperfine --version | head -1); mawk $(mawk -W version 2>&1 | head -1 | awk '{print $2}'); $(gawk --version | head -1 | cut -d, -f1)$( [[ $HAVE_RG -eq 1 ]] && echo "; $(rg --version | head -1)" )$( [[ -n $DUCKDB ]] && echo "; duckdb $(python3 -c 'import duckdb; print(duckdb.__version__)' 2>/dev/null || duckdb --version)" )"
+  echo "- data: gen-auditlog --size $SIZE --seed $SEED (256 MiB rotation), in $BENCH_DIR"
+  echo
+  for v in "${VARIANTS[@]}"; do table "$v"; done
+} >"$REPORT"
+echo
+cat "$REPORT"
+echo "(saved to $REPORT; hyperfine JSON in $RESULTS)" >&2
