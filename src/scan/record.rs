@@ -64,22 +64,56 @@ pub fn split_module(module: &[u8]) -> (&[u8], Option<&[u8]>) {
     }
 }
 
-/// Parses 1 to `max_digits` ASCII digits into a number; anything else is `None`.
+/// Parses 1 to `max_digits` (at most 19) ASCII digits into a number; anything else is
+/// `None`. Long numbers (start times have 17 digits) go eight digits at a time.
 #[inline]
 pub fn parse_digits(bytes: &[u8], max_digits: usize) -> Option<u64> {
-    if bytes.is_empty() || bytes.len() > max_digits {
+    if bytes.is_empty() || bytes.len() > max_digits.min(19) {
         return None;
     }
+    let head = bytes.len() % 8;
+    let mut value = parse_short(&bytes[..head])?;
+    for chunk in bytes[head..].chunks_exact(8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        // At most 19 digits in all, so this cannot overflow.
+        value = value * 100_000_000 + u64::from(parse_eight(word)?);
+    }
+    Some(value)
+}
+
+/// Up to 7 digits, one at a time (empty is 0).
+#[inline(always)]
+fn parse_short(bytes: &[u8]) -> Option<u64> {
     let mut value: u64 = 0;
     for &b in bytes {
         let digit = b.wrapping_sub(b'0');
         if digit > 9 {
             return None;
         }
-        // At most 19 digits are accepted, and 10^19 - 1 fits in u64.
         value = value * 10 + u64::from(digit);
     }
     Some(value)
+}
+
+/// Eight ASCII digits, read as one little-endian word, to their value; `None` unless all
+/// eight are digits. SWAR: check every byte at once, then combine digit pairs, quads, halves.
+#[inline(always)]
+fn parse_eight(word: u64) -> Option<u32> {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    // Every byte is 0x30..0x3F, and adding 6 to its low nibble does not reach the next
+    // sixteen (so the low nibble is at most 9).
+    if word & HIGH != ZEROS || (word.wrapping_add(0x0606_0606_0606_0606) & HIGH) != ZEROS {
+        return None;
+    }
+    let mut v = word - ZEROS;
+    // Byte i holds digit i (the first character is the lowest byte).
+    v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    v = ((v & MASK).wrapping_mul(MUL1)).wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2)) >> 32;
+    Some(v as u32)
 }
 
 /// Converts a start time to nanoseconds, taking the unit from its digit count
@@ -124,6 +158,19 @@ mod tests {
             parse_digits(b"9999999999999999999", 19),
             Some(9_999_999_999_999_999_999)
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn digits_match_the_obvious_parse(bytes in proptest::collection::vec(
+            proptest::prop_oneof![b'0'..=b'9', proptest::prelude::any::<u8>()], 0..22)) {
+            let naive = if bytes.is_empty() || bytes.len() > 19 || !bytes.iter().all(u8::is_ascii_digit) {
+                None
+            } else {
+                std::str::from_utf8(&bytes).ok().and_then(|s| s.parse::<u64>().ok())
+            };
+            proptest::prop_assert_eq!(parse_digits(&bytes, 19), naive);
+        }
     }
 
     #[test]

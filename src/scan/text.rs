@@ -24,24 +24,29 @@ pub fn parse(line: &[u8]) -> Result<Record<'_>, Malformed> {
     };
     let rec = &line[start..];
 
-    // bounds[i] is the end of field i; field i starts after bounds[i - 1].
-    let mut bounds = [0usize; MAX_FIELDS];
-    let mut fields = 0;
+    let mut tabs = [0usize; MAX_FIELDS];
+    let mut n = 0;
     for tab in memchr_iter(b'\t', rec) {
-        if fields == MAX_FIELDS - 1 {
+        if n == MAX_FIELDS - 1 {
             return Err(Malformed::FieldCount);
         }
-        bounds[fields] = tab;
-        fields += 1;
+        tabs[n] = tab;
+        n += 1;
     }
-    bounds[fields] = rec.len();
-    fields += 1;
-    if fields != 12 && fields != 14 {
+    parse_fields(rec, &tabs[..n])
+}
+
+/// Parses a record that starts with `REQ<TAB>` at offset 0, given the offsets of all its TABs
+/// (as found by the block scanner). Checks field count, code and numbers.
+#[inline(always)]
+pub fn parse_fields<'a>(rec: &'a [u8], tabs: &[usize]) -> Result<Record<'a>, Malformed> {
+    if tabs.len() != 11 && tabs.len() != 13 {
         return Err(Malformed::FieldCount);
     }
-    let field = |i: usize| -> &[u8] {
-        let from = if i == 0 { 0 } else { bounds[i - 1] + 1 };
-        &rec[from..bounds[i]]
+    let field = |i: usize| -> &'a [u8] {
+        let from = if i == 0 { 0 } else { tabs[i - 1] + 1 };
+        let to = tabs.get(i).copied().unwrap_or(rec.len());
+        &rec[from..to]
     };
 
     let code = parse_digits(field(7), 9).ok_or(Malformed::BadCode)?;
