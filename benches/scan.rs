@@ -134,7 +134,7 @@ struct CountRecords(u64);
 
 impl LineSink for CountRecords {
     #[inline]
-    fn line(&mut self, _pos: LinePos, _raw: &[u8], outcome: Outcome<'_>) {
+    fn line(&mut self, _pos: LinePos, _raw: &[u8], outcome: &Outcome<'_>) {
         if let Outcome::Record(rec) = outcome {
             self.0 += black_box(rec.code) as u64 / 1000 + 1;
         }

@@ -46,13 +46,14 @@ impl Default for ScanSettings {
 }
 
 enum Work {
-    Window {
+    /// A plain file, cut into windows that are scanned in parallel.
+    Windows {
         file_idx: u32,
         file: Arc<File>,
         len: u64,
-        window: Window,
-        seq: u32,
+        live: bool,
     },
+    /// A compressed file or a pipe, read front to back.
     Stream {
         file_idx: u32,
         reader: Box<dyn Read + Send>,
@@ -60,13 +61,12 @@ enum Work {
 }
 
 impl Work {
-    /// Scheduling order: streams first (unsplittable), then bigger files first.
-    fn priority(&self) -> (u8, std::cmp::Reverse<u64>, u32, u32) {
+    /// Scheduling order: streams first (they cannot be split, so they set the pace), then
+    /// bigger files first.
+    fn priority(&self) -> (u8, std::cmp::Reverse<u64>, u32) {
         match self {
-            Work::Stream { file_idx, .. } => (0, std::cmp::Reverse(0), *file_idx, 0),
-            Work::Window {
-                file_idx, len, seq, ..
-            } => (1, std::cmp::Reverse(*len), *file_idx, *seq),
+            Work::Stream { file_idx, .. } => (0, std::cmp::Reverse(0), *file_idx),
+            Work::Windows { file_idx, len, .. } => (1, std::cmp::Reverse(*len), *file_idx),
         }
     }
 }
@@ -78,18 +78,11 @@ pub fn scan(
     settings: &ScanSettings,
     progress: &ProgressFn,
 ) -> Tally {
-    let (mut work, problems) = plan(files, settings, progress);
+    let (mut work, problems) = plan(files, progress);
     work.sort_by_key(Work::priority);
     let mut tally = work
         .into_par_iter()
-        .fold(
-            || (Tallier::new(spec), Vec::new()),
-            |(mut sink, mut buf), item| {
-                run(item, spec, settings, progress, &mut sink, &mut buf);
-                (sink, buf)
-            },
-        )
-        .map(|(sink, _)| sink.tally)
+        .map(|item| run(item, spec, settings, progress))
         .reduce(Tally::default, |mut a, b| {
             a += b;
             a
@@ -99,31 +92,19 @@ pub fn scan(
 }
 
 /// Opens every file and cuts the work; files that cannot be opened become problems.
-fn plan(
-    files: &[InputFile],
-    settings: &ScanSettings,
-    progress: &ProgressFn,
-) -> (Vec<Work>, Vec<FileProblem>) {
+fn plan(files: &[InputFile], progress: &ProgressFn) -> (Vec<Work>, Vec<FileProblem>) {
     let now = SystemTime::now();
     let mut work = Vec::new();
     let mut problems = Vec::new();
     for (i, input) in files.iter().enumerate() {
         let file_idx = i as u32;
         match source::open(input, now, progress.clone()) {
-            Ok(Opened::Windows { file, len }) => {
-                for (seq, window) in source::windows(len, settings.chunk_size)
-                    .into_iter()
-                    .enumerate()
-                {
-                    work.push(Work::Window {
-                        file_idx,
-                        file: Arc::clone(&file),
-                        len,
-                        window,
-                        seq: seq as u32,
-                    });
-                }
-            }
+            Ok(Opened::Windows { file, len, live }) => work.push(Work::Windows {
+                file_idx,
+                file,
+                len,
+                live,
+            }),
             Ok(Opened::Stream { reader, .. }) => work.push(Work::Stream { file_idx, reader }),
             Err(OpenError::Vanished) => problems.push(FileProblem {
                 file: file_idx,
@@ -140,86 +121,139 @@ fn plan(
     (work, problems)
 }
 
-fn run(
-    item: Work,
-    spec: &TallySpec,
-    settings: &ScanSettings,
-    progress: &ProgressFn,
-    sink: &mut Tallier<'_>,
-    buf: &mut Vec<u8>,
-) {
+fn run(item: Work, spec: &TallySpec, settings: &ScanSettings, progress: &ProgressFn) -> Tally {
     match item {
-        Work::Window {
+        Work::Windows {
             file_idx,
             file,
             len,
-            window,
-            seq,
+            live,
         } => {
-            let read = source::read_window(
+            let tally = scan_windows(
+                file_idx,
                 &file,
                 len,
-                window,
-                settings.max_line,
-                settings.use_mmap,
-                buf,
-            )
-            .or_else(|_| {
-                // A mapping can fail where a read works (some file systems): retry plainly.
-                source::read_window(&file, len, window, settings.max_line, false, buf)
-            });
-            match read {
-                Ok(WindowBytes::Mapped(map, range)) => {
-                    sink.tally.bytes += range.len() as u64;
-                    scan_block(&map[range], file_idx, seq, 0, settings.max_line, sink);
-                }
-                Ok(WindowBytes::Buffered(range)) => {
-                    sink.tally.bytes += range.len() as u64;
-                    scan_block(&buf[range], file_idx, seq, 0, settings.max_line, sink);
-                }
-                Err(e) => {
-                    sink.block_done(file_idx, seq, 0);
-                    sink.tally.problems.push(FileProblem {
-                        file: file_idx,
-                        kind: ProblemKind::Partial,
-                        message: format!("read error at byte {}: {e}", window.lo),
-                    });
-                }
+                !live && settings.use_mmap,
+                spec,
+                settings,
+                progress,
+            );
+            if live && file.metadata().map_or(true, |m| m.len() < len) {
+                // The file shrank while windows were read in parallel, so they may have seen
+                // different versions of it. Count it again front to back: a consistent prefix.
+                let reader = Box::new(source::prefix_reader(file, len));
+                return scan_stream(file_idx, reader, spec, settings);
             }
-            progress(window.hi - window.lo);
+            tally
         }
-        Work::Stream { file_idx, reader } => {
-            let mut blocks = BlockReader::new(reader, settings.block_size, settings.max_line);
-            let parsed = (&mut blocks)
-                .par_bridge()
-                .fold(
-                    || Tallier::new(spec),
-                    |mut inner, block| {
-                        inner.tally.bytes += block.data.len() as u64;
-                        scan_block(
-                            &block.data,
-                            file_idx,
-                            block.seq,
-                            block.skipped_before,
-                            settings.max_line,
-                            &mut inner,
-                        );
-                        inner
-                    },
-                )
-                .map(|inner| inner.tally)
-                .reduce(Tally::default, |mut a, b| {
-                    a += b;
-                    a
-                });
-            sink.tally += parsed;
-            if let Some(e) = blocks.error {
-                sink.tally.problems.push(FileProblem {
-                    file: file_idx,
-                    kind: ProblemKind::Partial,
-                    message: format!("read stopped after {} bytes: {e}", blocks.bytes),
-                });
-            }
+        Work::Stream { file_idx, reader } => scan_stream(file_idx, reader, spec, settings),
+    }
+}
+
+/// Scans a file's windows in parallel; each task reuses one read buffer.
+fn scan_windows(
+    file_idx: u32,
+    file: &File,
+    len: u64,
+    use_mmap: bool,
+    spec: &TallySpec,
+    settings: &ScanSettings,
+    progress: &ProgressFn,
+) -> Tally {
+    source::windows(len, settings.chunk_size)
+        .into_par_iter()
+        .enumerate()
+        .fold(
+            || (Tallier::new(spec), Vec::new()),
+            |(mut sink, mut buf), (seq, window)| {
+                scan_window(
+                    file_idx, file, len, window, seq as u32, use_mmap, settings, &mut sink,
+                    &mut buf,
+                );
+                progress(window.hi - window.lo);
+                (sink, buf)
+            },
+        )
+        .map(|(sink, _)| sink.tally)
+        .reduce(Tally::default, |mut a, b| {
+            a += b;
+            a
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_window(
+    file_idx: u32,
+    file: &File,
+    len: u64,
+    window: Window,
+    seq: u32,
+    use_mmap: bool,
+    settings: &ScanSettings,
+    sink: &mut Tallier<'_>,
+    buf: &mut Vec<u8>,
+) {
+    let read =
+        source::read_window(file, len, window, settings.max_line, use_mmap, buf).or_else(|_| {
+            // A mapping can fail where a read works (some file systems): retry plainly.
+            source::read_window(file, len, window, settings.max_line, false, buf)
+        });
+    match read {
+        Ok(WindowBytes::Mapped(map, range)) => {
+            sink.tally.bytes += range.len() as u64;
+            scan_block(&map[range], file_idx, seq, 0, settings.max_line, sink);
+        }
+        Ok(WindowBytes::Buffered(range)) => {
+            sink.tally.bytes += range.len() as u64;
+            scan_block(&buf[range], file_idx, seq, 0, settings.max_line, sink);
+        }
+        Err(e) => {
+            sink.block_done(file_idx, seq, 0);
+            sink.tally.problems.push(FileProblem {
+                file: file_idx,
+                kind: ProblemKind::Partial,
+                message: format!("read error at byte {}: {e}", window.lo),
+            });
         }
     }
+}
+
+/// Reads a stream with one reader and parses its blocks in parallel.
+fn scan_stream(
+    file_idx: u32,
+    reader: Box<dyn Read + Send>,
+    spec: &TallySpec,
+    settings: &ScanSettings,
+) -> Tally {
+    let mut blocks = BlockReader::new(reader, settings.block_size, settings.max_line);
+    let mut tally = (&mut blocks)
+        .par_bridge()
+        .fold(
+            || Tallier::new(spec),
+            |mut inner, block| {
+                inner.tally.bytes += block.data.len() as u64;
+                scan_block(
+                    &block.data,
+                    file_idx,
+                    block.seq,
+                    block.skipped_before,
+                    settings.max_line,
+                    &mut inner,
+                );
+                inner
+            },
+        )
+        .map(|inner| inner.tally)
+        .reduce(Tally::default, |mut a, b| {
+            a += b;
+            a
+        });
+    if let Some(e) = blocks.error {
+        tally.problems.push(FileProblem {
+            file: file_idx,
+            kind: ProblemKind::Partial,
+            message: format!("read stopped after {} bytes: {e}", blocks.bytes),
+        });
+    }
+    tally
 }

@@ -434,20 +434,20 @@ impl<'s> Tallier<'s> {
 }
 
 impl LineSink for Tallier<'_> {
-    #[inline]
-    fn line(&mut self, pos: LinePos, raw: &[u8], outcome: Outcome<'_>) {
+    #[inline(always)]
+    fn line(&mut self, pos: LinePos, raw: &[u8], outcome: &Outcome<'_>) {
         let input = &mut self.tally.input;
         input.lines += 1;
         match outcome {
             Outcome::Record(rec) => {
-                if self.spec.filter.keeps(&rec) {
-                    self.tally.add_record(&rec, pos);
+                if self.spec.filter.keeps(rec) {
+                    self.tally.add_record(rec, pos);
                 } else {
                     input.filtered_out += 1;
                 }
             }
             Outcome::Empty => input.empty_lines += 1,
-            Outcome::Malformed(reason) => {
+            &Outcome::Malformed(reason) => {
                 input.malformed[reason.index()] += 1;
                 if self.spec.keep_invalid {
                     self.keep_invalid(pos, raw, reason.as_str());

@@ -48,12 +48,15 @@ pub fn sniff(head: &[u8]) -> Compression {
 
 /// How an opened input will be read.
 pub enum Opened {
-    /// A closed, plain regular file: read in parallel windows.
+    /// A plain regular file: read in parallel windows.
     Windows {
         /// The open file, shared by the window tasks.
         file: Arc<File>,
         /// Its length when opened; nothing beyond is read.
         len: u64,
+        /// It may be written to while we read (newest of its directory, or modified a moment
+        /// ago): it must not be mapped, and must be checked for truncation afterwards.
+        live: bool,
     },
     /// Read front to back by one reader.
     Stream {
@@ -94,29 +97,42 @@ pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opene
     let modified = meta.modified().ok();
     let recent =
         modified.is_some_and(|m| now.duration_since(m).map_or(true, |age| age < LIVE_WINDOW));
-    if compression == Compression::Plain && !input.newest_in_dir && !recent {
+    let file = Arc::new(file);
+    if compression == Compression::Plain {
         return Ok(Opened::Windows {
-            file: Arc::new(file),
+            file,
             len,
+            live: input.newest_in_dir || recent,
         });
     }
-    // Live or compressed: stream, never past the length at open (appends come later).
-    let bounded = Bounded {
-        inner: file,
-        remaining: len,
-    };
-    stream(Counting::boxed(bounded, on_read), Some(compression))
+    // Compressed: one stream, never past the length at open.
+    stream(
+        Counting::boxed(prefix_reader(file, len), on_read),
+        Some(compression),
+    )
 }
 
-/// Reads exactly the length a file had when opened: later appends are not ours, and a file
-/// that ends early was truncated while we read (copytruncate rotation), which is an error so
-/// that the file counts as partial rather than silently short.
-struct Bounded<R> {
-    inner: R,
+/// A sequential reader of the first `len` bytes of a file: what was there when it was opened.
+/// Used for compressed files, and to re-read a live file that shrank under parallel reads.
+pub fn prefix_reader(file: Arc<File>, len: u64) -> Bounded {
+    Bounded {
+        file,
+        pos: 0,
+        remaining: len,
+    }
+}
+
+/// Reads exactly the length a file had when opened, with `pread` (so it shares the file with
+/// window tasks): later appends are not ours, and a file that ends early was truncated while we
+/// read (copytruncate rotation), which is an error so that the file counts as partial rather
+/// than silently short.
+pub struct Bounded {
+    file: Arc<File>,
+    pos: u64,
     remaining: u64,
 }
 
-impl<R: Read> Read for Bounded<R> {
+impl Read for Bounded {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.remaining == 0 || buf.is_empty() {
             return Ok(0);
@@ -124,7 +140,7 @@ impl<R: Read> Read for Bounded<R> {
         let want = buf
             .len()
             .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
+        let n = self.file.read_at(&mut buf[..want], self.pos)?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -134,6 +150,7 @@ impl<R: Read> Read for Bounded<R> {
                 ),
             ));
         }
+        self.pos += n as u64;
         self.remaining -= n as u64;
         Ok(n)
     }
@@ -253,9 +270,10 @@ pub fn read_window(
     let from = w.lo.saturating_sub(1);
     let to = (w.hi + max_line as u64 + 1).min(len);
     if use_mmap {
-        // SAFETY: only closed files are mapped: not the newest of their directory and not
-        // modified within LIVE_WINDOW, so no writer appends to or truncates them. Deleting a
-        // mapped file (the writer's `backup` setting) is safe: the mapping keeps the inode.
+        // SAFETY: the engine maps only closed files (`Opened::Windows` with `live: false`): not
+        // the newest of their directory and not modified within LIVE_WINDOW, so no writer
+        // appends to or truncates them. Deleting a mapped file (the writer's `backup` setting)
+        // is safe: the mapping keeps the inode.
         let map = unsafe {
             MmapOptions::new()
                 .offset(from)
