@@ -247,6 +247,67 @@ impl Interner {
     }
 }
 
+/// Group statistics by (service id, code), in insertion order, with a one-entry cache: log
+/// lines come in long runs of one service and code, which then skip the hash lookup.
+#[derive(Clone, Debug, Default)]
+pub struct GroupTable {
+    index: FxHashMap<(u32, u32), u32>,
+    entries: Vec<((u32, u32), GroupStats)>,
+    last: Option<((u32, u32), u32)>,
+}
+
+impl GroupTable {
+    /// The stats of `key`, created empty if new.
+    #[inline]
+    pub fn get_or_insert(&mut self, key: (u32, u32)) -> &mut GroupStats {
+        let at = match self.last {
+            Some((k, at)) if k == key => at,
+            _ => {
+                let next = self.entries.len() as u32;
+                let at = *self.index.entry(key).or_insert(next);
+                if at == next {
+                    self.entries.push((key, GroupStats::default()));
+                }
+                self.last = Some((key, at));
+                at
+            }
+        };
+        &mut self.entries[at as usize].1
+    }
+
+    /// Every (key, stats), in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&(u32, u32), &GroupStats)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Every stats, in insertion order.
+    pub fn values(&self) -> impl Iterator<Item = &GroupStats> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no groups.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a GroupTable {
+    type Item = (&'a (u32, u32), &'a GroupStats);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, ((u32, u32), GroupStats)>,
+        fn(&'a ((u32, u32), GroupStats)) -> (&'a (u32, u32), &'a GroupStats),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+}
+
 /// A problem with one input file, reported by whoever met it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileProblem {
@@ -279,7 +340,7 @@ pub struct Tally {
     /// Service names.
     pub services: Interner,
     /// (service id, code) -> stats.
-    pub groups: FxHashMap<(u32, u32), GroupStats>,
+    pub groups: GroupTable,
     /// Lines per (file, chunk), to turn sample positions into line numbers.
     pub chunk_lines: Vec<(u32, u32, u64)>,
     /// Per-file problems.
@@ -296,10 +357,7 @@ impl Tally {
         self.input.first_ns = self.input.first_ns.min(rec.start_ns);
         self.input.last_ns = self.input.last_ns.max(rec.start_ns);
         let service = self.services.intern(&rec.service);
-        self.groups
-            .entry((service, rec.code))
-            .or_default()
-            .add(rec, pos);
+        self.groups.get_or_insert((service, rec.code)).add(rec, pos);
     }
 
     /// An index that turns line positions into line numbers.
@@ -342,10 +400,7 @@ impl AddAssign<Tally> for Tally {
         self.bytes += other.bytes;
         let remap = self.services.absorb(&other.services);
         for ((service, code), stats) in &other.groups {
-            *self
-                .groups
-                .entry((remap[*service as usize], *code))
-                .or_default() += stats;
+            *self.groups.get_or_insert((remap[*service as usize], *code)) += stats;
         }
         self.chunk_lines.extend_from_slice(&other.chunk_lines);
         self.problems.extend(other.problems);
@@ -410,6 +465,8 @@ impl AddAssign<InvalidLines> for InvalidLines {
 /// A [`LineSink`] that filters records and counts everything into a [`Tally`].
 pub struct Tallier<'s> {
     spec: &'s TallySpec,
+    /// The filter keeps everything: skip asking it.
+    keep_all: bool,
     /// The counts so far.
     pub tally: Tally,
 }
@@ -419,6 +476,7 @@ impl<'s> Tallier<'s> {
     pub fn new(spec: &'s TallySpec) -> Self {
         Tallier {
             spec,
+            keep_all: spec.filter.is_empty(),
             tally: Tally::default(),
         }
     }
@@ -440,7 +498,7 @@ impl LineSink for Tallier<'_> {
         input.lines += 1;
         match outcome {
             Outcome::Record(rec) => {
-                if self.spec.filter.keeps(rec) {
+                if self.keep_all || self.spec.filter.keeps(rec) {
                     self.tally.add_record(rec, pos);
                 } else {
                     input.filtered_out += 1;

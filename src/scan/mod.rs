@@ -79,10 +79,8 @@ pub fn classify(line: &[u8], is_tail: bool, max_line: usize) -> Outcome<'_> {
     }
 }
 
-/// Most TABs a text record has (14 fields); one more makes it malformed.
-const MAX_TABS: usize = 13;
-
-/// Bytes handed to the delimiter finder at a time: its output stays in cache.
+/// Bytes handed to the delimiter finder at a time (extended to the next LF), so that its
+/// output stays in cache.
 const SUB_BLOCK: usize = 64 * 1024;
 
 /// Scans a block of lines. Every line but the last ends with LF; a last line without LF is the
@@ -106,84 +104,91 @@ pub fn scan_block<S: LineSink>(
         sink.line(pos, b"", &Outcome::Oversized);
         pos.line += 1;
     }
-    // One pass finds every TAB, LF and NUL; a line is then parsed from the TABs seen since its
-    // start, without looking at its bytes again.
-    let mut walker = LineWalker {
-        line_start: 0,
-        tabs: [0; MAX_TABS + 1],
-        ntabs: 0,
-        nul: false,
-    };
-    let mut delims = Vec::with_capacity(SUB_BLOCK / 8);
-    for sub in (0..block.len()).step_by(SUB_BLOCK) {
-        let end = (sub + SUB_BLOCK).min(block.len());
-        delims.clear();
-        delims::find(&block[sub..end], &mut delims);
-        for &at in &delims {
-            let at = sub + at as usize;
-            match block[at] {
-                b'\t' => {
-                    if walker.ntabs <= MAX_TABS {
-                        walker.tabs[walker.ntabs] = at - walker.line_start;
-                    }
-                    walker.ntabs += 1;
-                }
-                b'\n' => {
-                    let line = &block[walker.line_start..at];
-                    sink.line(pos, line, &walker.classify(line, false, max_line));
-                    pos.line += 1;
-                    walker.start_line(at + 1);
-                }
-                0 => walker.nul = true,
-                // Other control bytes the finder reports: not delimiters.
-                _ => {}
-            }
-        }
-    }
-    if walker.line_start < block.len() {
-        let line = &block[walker.line_start..];
-        sink.line(pos, line, &walker.classify(line, true, max_line));
-        pos.line += 1;
+    let mut found = delims::Delims::default();
+    let mut start = 0;
+    while start < block.len() {
+        // A piece of about SUB_BLOCK bytes that ends at an LF (or the end of the block), so
+        // no line spans two pieces.
+        let nominal = (start + SUB_BLOCK).min(block.len());
+        let end = match memchr(b'\n', &block[nominal..]) {
+            Some(at) => nominal + at + 1,
+            None => block.len(),
+        };
+        let piece = &block[start..end];
+        delims::find(piece, &mut found);
+        scan_piece(piece, &found, max_line, &mut pos, sink);
+        start = end;
     }
     sink.block_done(file, chunk, pos.line);
 }
 
-/// What the delimiter pass has seen of the current line.
-struct LineWalker {
-    line_start: usize,
-    /// TAB offsets within the line (the first MAX_TABS + 1).
-    tabs: [usize; MAX_TABS + 1],
-    /// All TABs of the line, possibly more than kept.
-    ntabs: usize,
-    nul: bool,
+/// Hands every line of `piece` to the sink, parsing text records from the TABs found.
+fn scan_piece<S: LineSink>(
+    piece: &[u8],
+    found: &delims::Delims,
+    max_line: usize,
+    pos: &mut LinePos,
+    sink: &mut S,
+) {
+    let mut line_start = 0usize;
+    let mut first_tab = 0usize;
+    let mut nuls = found.nuls.iter().peekable();
+    for end in &found.lines {
+        let lf = end.lf as usize;
+        let tabs = &found.tabs[first_tab..end.tabs_before as usize];
+        first_tab = end.tabs_before as usize;
+        let mut nul = false;
+        while nuls.next_if(|&&at| (at as usize) < lf).is_some() {
+            nul = true;
+        }
+        let line = &piece[line_start..lf];
+        sink.line(
+            *pos,
+            line,
+            &classify_found(line, line_start, tabs, nul, false, max_line),
+        );
+        pos.line += 1;
+        line_start = lf + 1;
+    }
+    if line_start < piece.len() {
+        let line = &piece[line_start..];
+        let tabs = &found.tabs[first_tab..];
+        let nul = nuls.next().is_some();
+        sink.line(
+            *pos,
+            line,
+            &classify_found(line, line_start, tabs, nul, true, max_line),
+        );
+        pos.line += 1;
+    }
 }
 
-impl LineWalker {
-    fn start_line(&mut self, at: usize) {
-        self.line_start = at;
-        self.ntabs = 0;
-        self.nul = false;
+/// [`classify`], shortened for the common case: a line that starts with `REQ<TAB>` and has a
+/// record's number of TABs is parsed from the TABs already found (`tabs` are offsets in the
+/// piece; the line starts at `line_start`). Everything else takes the general path, which gives
+/// the same answer the long way.
+#[inline(always)]
+fn classify_found<'a>(
+    line: &'a [u8],
+    line_start: usize,
+    tabs: &[u32],
+    nul: bool,
+    is_tail: bool,
+    max_line: usize,
+) -> Outcome<'a> {
+    if line.len() > max_line {
+        return Outcome::Oversized;
     }
-
-    /// [`classify`], shortened for the common case: a line that starts with `REQ<TAB>` and
-    /// has a record's number of TABs is parsed from the TABs already found. Everything else
-    /// takes the general path, which gives the same answer the long way.
-    #[inline]
-    fn classify<'a>(&self, line: &'a [u8], is_tail: bool, max_line: usize) -> Outcome<'a> {
-        if line.len() > max_line {
-            return Outcome::Oversized;
-        }
-        if !self.nul && (self.ntabs == 11 || self.ntabs == 13) && line.starts_with(b"REQ\t") {
-            // A trailing CR belongs to the last field and is not part of the record.
-            let rec = line.strip_suffix(b"\r").unwrap_or(line);
-            return match text::parse_fields(rec, &self.tabs[..self.ntabs]) {
-                Ok(rec) => Outcome::Record(rec),
-                Err(_) if is_tail => Outcome::IncompleteTail,
-                Err(reason) => Outcome::Malformed(reason),
-            };
-        }
-        classify(line, is_tail, max_line)
+    if !nul && (tabs.len() == 11 || tabs.len() == 13) && line.starts_with(b"REQ\t") {
+        // A trailing CR belongs to the last field and is not part of the record.
+        let rec = line.strip_suffix(b"\r").unwrap_or(line);
+        return match text::parse_fields(rec, line_start as u32, tabs) {
+            Ok(rec) => Outcome::Record(rec),
+            Err(_) if is_tail => Outcome::IncompleteTail,
+            Err(reason) => Outcome::Malformed(reason),
+        };
     }
+    classify(line, is_tail, max_line)
 }
 
 #[cfg(test)]

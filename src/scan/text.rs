@@ -24,50 +24,53 @@ pub fn parse(line: &[u8]) -> Result<Record<'_>, Malformed> {
     };
     let rec = &line[start..];
 
-    let mut tabs = [0usize; MAX_FIELDS];
+    let mut tabs = [0u32; MAX_FIELDS];
     let mut n = 0;
     for tab in memchr_iter(b'\t', rec) {
         if n == MAX_FIELDS - 1 {
             return Err(Malformed::FieldCount);
         }
-        tabs[n] = tab;
+        tabs[n] = tab as u32;
         n += 1;
     }
-    parse_fields(rec, &tabs[..n])
+    parse_fields(rec, 0, &tabs[..n])
 }
 
 /// Parses a record that starts with `REQ<TAB>` at offset 0, given the offsets of all its TABs
-/// (as found by the block scanner). Checks field count, code and numbers.
+/// (as found by the block scanner), each `base` more than its offset in `rec`. Checks field
+/// count, code and numbers.
 #[inline(always)]
-pub fn parse_fields<'a>(rec: &'a [u8], tabs: &[usize]) -> Result<Record<'a>, Malformed> {
-    if tabs.len() != 11 && tabs.len() != 13 {
+pub fn parse_fields<'a>(rec: &'a [u8], base: u32, tabs: &[u32]) -> Result<Record<'a>, Malformed> {
+    let [t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, rest @ ..] = tabs else {
         return Err(Malformed::FieldCount);
-    }
-    let field = |i: usize| -> &'a [u8] {
-        let from = if i == 0 { 0 } else { tabs[i - 1] + 1 };
-        let to = tabs.get(i).copied().unwrap_or(rec.len());
-        &rec[from..to]
     };
+    let last_end = match rest {
+        [] => rec.len(),
+        [t11, _] => (t11 - base) as usize,
+        _ => return Err(Malformed::FieldCount),
+    };
+    let at = |t: &u32| (t - base) as usize;
+    let span = |from: &u32, to: &u32| &rec[at(from) + 1..at(to)];
 
-    let code = parse_digits(field(7), 9).ok_or(Malformed::BadCode)?;
-    let start_raw = field(2);
+    let code = parse_digits(span(t6, t7), 9).ok_or(Malformed::BadCode)?;
+    let start_raw = span(t1, t2);
     let start_ns = parse_digits(start_raw, 19)
         .and_then(|v| start_time_ns(v, start_raw.len()))
         .ok_or(Malformed::BadNumber)?;
-    let resp_len = parse_digits(field(10), 19).ok_or(Malformed::BadNumber)?;
-    let duration_us = parse_digits(field(11), 19).ok_or(Malformed::BadNumber)?;
+    let resp_len = parse_digits(span(t9, t10), 19).ok_or(Malformed::BadNumber)?;
+    let duration_us = parse_digits(&rec[at(t10) + 1..last_end], 19).ok_or(Malformed::BadNumber)?;
 
-    let (service, host) = split_module(field(1));
+    let (service, host) = split_module(span(t0, t1));
     Ok(Record {
         service: Cow::Borrowed(service),
         module_host: host.map(Cow::Borrowed),
         start_ns,
-        method: Cow::Borrowed(field(3)),
-        path: Cow::Borrowed(field(4)),
-        req_header: Cow::Borrowed(field(5)),
+        method: Cow::Borrowed(span(t2, t3)),
+        path: Cow::Borrowed(span(t3, t4)),
+        req_header: Cow::Borrowed(span(t4, t5)),
         // Codes have at most 9 digits, so they fit in u32.
         code: code as u32,
-        resp_header: Cow::Borrowed(field(8)),
+        resp_header: Cow::Borrowed(span(t7, t8)),
         resp_len,
         duration_us,
     })
