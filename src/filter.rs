@@ -1,7 +1,9 @@
-//! Which records a command keeps: services, code specs and a time window.
+//! Which records a command keeps: services, code specs, a time window, APIs, hosts, trace ids
+//! and a minimum duration.
 //!
 //! Built once from the command line (see `config`); checked for every record, so the checks
-//! are plain comparisons without allocation.
+//! are plain comparisons without allocation (the API check writes into a scratch buffer the
+//! caller keeps).
 
 use crate::scan::Record;
 
@@ -61,12 +63,20 @@ pub struct Filter {
     pub since_ns: Option<i64>,
     /// Keep records starting before this time (ns).
     pub until_ns: Option<i64>,
+    /// API templates to keep; empty keeps all.
+    pub apis: Vec<Vec<u8>>,
+    /// Hosts to keep (the `host` dimension); empty keeps all.
+    pub hosts: Vec<Vec<u8>>,
+    /// Trace ids to keep; empty keeps all.
+    pub traces: Vec<Vec<u8>>,
+    /// Keep requests that took at least this long (us).
+    pub min_duration_us: Option<u64>,
 }
 
 impl Filter {
-    /// Whether a record is kept.
+    /// Whether a record is kept. `scratch` is reused for the API template.
     #[inline]
-    pub fn keeps(&self, rec: &Record<'_>) -> bool {
+    pub fn keeps(&self, rec: &Record<'_>, scratch: &mut Vec<u8>) -> bool {
         (self.services.is_empty()
             || self
                 .services
@@ -75,6 +85,19 @@ impl Filter {
             && (self.codes.is_empty() || self.codes.iter().any(|c| c.matches(rec.code)))
             && self.since_ns.is_none_or(|t| rec.start_ns >= t)
             && self.until_ns.is_none_or(|t| rec.start_ns < t)
+            && self.min_duration_us.is_none_or(|d| rec.duration_us >= d)
+            && (self.hosts.is_empty() || {
+                let host = crate::dims::host(rec).unwrap_or(b"-");
+                self.hosts.iter().any(|h| h[..] == *host)
+            })
+            && (self.traces.is_empty()
+                || rec
+                    .trace_id()
+                    .is_some_and(|id| self.traces.iter().any(|t| t[..] == *id)))
+            && (self.apis.is_empty() || {
+                crate::dims::api_template(&rec.path, scratch);
+                self.apis.iter().any(|a| a[..] == scratch[..])
+            })
     }
 
     /// Whether no record can be dropped.
@@ -83,6 +106,10 @@ impl Filter {
             && self.codes.is_empty()
             && self.since_ns.is_none()
             && self.until_ns.is_none()
+            && self.apis.is_empty()
+            && self.hosts.is_empty()
+            && self.traces.is_empty()
+            && self.min_duration_us.is_none()
     }
 }
 

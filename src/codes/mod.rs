@@ -110,6 +110,41 @@ impl Origin {
     }
 }
 
+/// The class of every code, for the hot path: an array for codes below 1000, the table for
+/// the rest.
+#[derive(Clone, Debug)]
+pub struct ClassMap {
+    small: Vec<Class>,
+    big: Vec<(u32, Class)>,
+}
+
+impl Default for ClassMap {
+    /// Classes by range only, as for an empty table.
+    fn default() -> Self {
+        ClassMap {
+            small: (0..SMALL_CODES).map(Class::by_range).collect(),
+            big: Vec::new(),
+        }
+    }
+}
+
+/// Codes below this get an array slot in [`ClassMap`].
+const SMALL_CODES: u32 = 1000;
+
+impl ClassMap {
+    /// The class of a code.
+    #[inline]
+    pub fn class_of(&self, code: u32) -> Class {
+        match self.small.get(code as usize) {
+            Some(&c) => c,
+            None => self
+                .big
+                .binary_search_by_key(&code, |&(c, _)| c)
+                .map_or_else(|_| Class::by_range(code), |at| self.big[at].1),
+        }
+    }
+}
+
 /// One row of the table.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CodeInfo {
@@ -181,6 +216,19 @@ impl CodeTable {
     /// Every row, by code.
     pub fn rows(&self) -> &[CodeInfo] {
         &self.rows
+    }
+
+    /// The classes of all codes, for lookups per record.
+    pub fn class_map(&self) -> ClassMap {
+        ClassMap {
+            small: (0..SMALL_CODES).map(|c| self.class_of(c)).collect(),
+            big: self
+                .rows
+                .iter()
+                .filter(|r| r.code >= SMALL_CODES)
+                .map(|r| (r.code, r.class))
+                .collect(),
+        }
     }
 }
 
@@ -327,6 +375,17 @@ mod tests {
         assert_eq!(table.class_of(499), Class::Client);
         assert_eq!(table.class_of(12345), Class::Server);
         assert_eq!(table.class_of(302), Class::Ok);
+    }
+
+    #[test]
+    fn class_map_agrees_with_table() {
+        let mut table = builtin();
+        let user = format!("{HEADER}\n4321\tX\tbenign\tuser\tm\td\th\n");
+        table.extend_from(&user, "u").expect("parses");
+        let map = table.class_map();
+        for code in (0..1200).chain([4321, 12345, u32::MAX]) {
+            assert_eq!(map.class_of(code), table.class_of(code), "{code}");
+        }
     }
 
     #[test]
