@@ -1,21 +1,22 @@
 //! The scan driver: plans work over every input file and runs it on one rayon pool.
 //!
-//! Work items are windows of closed plain files (a big file becomes many items, so one 512 MiB
-//! file keeps every core busy) and whole streams (compressed, live, stdin). A stream is read by
-//! one reader, and its blocks are parsed in parallel while the reader fetches the next ones.
-//! Each task fills its own tally; tallies merge at the end. Streams go first because they
-//! cannot be split, then windows of the largest files.
+//! A plain file is cut into windows that are scanned in parallel (so one 512 MiB file keeps
+//! every core busy); a compressed file or a pipe is read by one reader whose blocks are parsed
+//! in parallel while it fetches the next ones. Each task fills its own tally; tallies merge at
+//! the end. Files are opened only when their turn comes, so a tree of thousands of files does
+//! not run out of descriptors. [`scan_matches`] is the ordered variant for drill-down: same
+//! reading, results handed over in input order.
 
 use std::fs::File;
 use std::io::Read;
-use std::sync::Arc;
-use std::time::SystemTime;
+use std::ops::ControlFlow;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
 
-use crate::input::discover::InputFile;
+use crate::input::discover::{InputFile, InputKind};
 use crate::input::source::{self, BlockReader, OpenError, Opened, Window, WindowBytes};
-use crate::scan::{LineSink, scan_block};
+use crate::scan::{LinePos, LineSink, Outcome, scan_block};
 use crate::tally::{FileProblem, ProblemKind, Tallier, Tally, TallySpec};
 
 /// Reports progress in bytes of input consumed (compressed bytes for compressed files).
@@ -26,7 +27,7 @@ pub type ProgressFn = source::OnRead;
 pub struct ScanSettings {
     /// Lines longer than this are skipped as oversized.
     pub max_line: usize,
-    /// Window size for splitting closed files.
+    /// Window size for splitting plain files.
     pub chunk_size: u64,
     /// Block size for streams.
     pub block_size: usize,
@@ -45,144 +46,149 @@ impl Default for ScanSettings {
     }
 }
 
-enum Work {
-    /// A plain file, cut into windows that are scanned in parallel.
-    Windows {
-        file_idx: u32,
-        file: Arc<File>,
-        len: u64,
-        live: bool,
-    },
-    /// A compressed file or a pipe, read front to back.
-    Stream {
-        file_idx: u32,
-        reader: Box<dyn Read + Send>,
-    },
+/// A sink that also keeps the tally of everything it saw: bytes, problems, line counts.
+pub trait TallySink: LineSink + Send {
+    /// The tally being filled.
+    fn tally_mut(&mut self) -> &mut Tally;
 }
 
-impl Work {
-    /// Scheduling order: streams first (they cannot be split, so they set the pace), then
-    /// bigger files first.
-    fn priority(&self) -> (u8, std::cmp::Reverse<u64>, u32) {
-        match self {
-            Work::Stream { file_idx, .. } => (0, std::cmp::Reverse(0), *file_idx),
-            Work::Windows { file_idx, len, .. } => (1, std::cmp::Reverse(*len), *file_idx),
-        }
+impl TallySink for Tallier<'_> {
+    fn tally_mut(&mut self) -> &mut Tally {
+        &mut self.tally
     }
 }
 
-/// Scans every file for `spec`; every line of every file ends up in the returned tally.
+/// Scans every file for `spec`; every line of every file read ends up in the returned tally.
+/// Files last written before the window's start are not read (`OutsideWindow`).
 pub fn scan(
     files: &[InputFile],
     spec: &TallySpec,
     settings: &ScanSettings,
     progress: &ProgressFn,
 ) -> Tally {
-    let (mut work, problems) = plan(files, progress);
-    work.sort_by_key(Work::priority);
-    let mut tally = work
+    let (mut order, skipped) = plan(files, spec.filter.since_ns);
+    // Likely streams first (they cannot be split, so they set the pace), then bigger files.
+    order.sort_by_key(|&i| {
+        let f = &files[i as usize];
+        (!looks_compressed(f), std::cmp::Reverse(f.len), i)
+    });
+    let mut tally = order
         .into_par_iter()
-        .map(|item| run(item, spec, settings, progress))
+        .map(|file_idx| {
+            let new_sink = || Tallier::new(spec);
+            match open(files, file_idx, progress) {
+                Ok(opened) => run(file_idx, opened, &new_sink, settings, progress),
+                Err(problem) => {
+                    let mut t = Tally::default();
+                    t.problems.push(problem);
+                    t
+                }
+            }
+        })
         .reduce(Tally::default, |mut a, b| {
             a += b;
             a
         });
-    tally.problems.extend(problems);
+    tally.problems.extend(skipped);
     tally
 }
 
-/// Opens every file and cuts the work; files that cannot be opened become problems.
-fn plan(files: &[InputFile], progress: &ProgressFn) -> (Vec<Work>, Vec<FileProblem>) {
-    let now = SystemTime::now();
-    let mut work = Vec::new();
-    let mut problems = Vec::new();
-    for (i, input) in files.iter().enumerate() {
-        let file_idx = i as u32;
-        match source::open(input, now, progress.clone()) {
-            Ok(Opened::Windows { file, len, live }) => work.push(Work::Windows {
-                file_idx,
-                file,
-                len,
-                live,
-            }),
-            Ok(Opened::Stream { reader, .. }) => work.push(Work::Stream { file_idx, reader }),
-            Err(OpenError::Vanished) => problems.push(FileProblem {
-                file: file_idx,
-                kind: ProblemKind::Vanished,
-                message: "vanished before it could be opened".to_string(),
-            }),
-            Err(OpenError::Io(e)) => problems.push(FileProblem {
-                file: file_idx,
-                kind: ProblemKind::Skipped,
-                message: crate::input::discover::io_reason(&e),
-            }),
-        }
-    }
-    (work, problems)
-}
-
-fn run(item: Work, spec: &TallySpec, settings: &ScanSettings, progress: &ProgressFn) -> Tally {
-    match item {
-        Work::Windows {
-            file_idx,
-            file,
-            len,
-            live,
-        } => {
-            let tally = scan_windows(
-                file_idx,
-                &file,
-                len,
-                !live && settings.use_mmap,
-                spec,
-                settings,
-                progress,
-            );
-            if live && file.metadata().map_or(true, |m| m.len() < len) {
-                // The file shrank while windows were read in parallel, so they may have seen
-                // different versions of it. Count it again front to back: a consistent prefix.
-                let reader = Box::new(source::prefix_reader(file, len));
-                return scan_stream(file_idx, reader, spec, settings);
+/// Which files to read, and which to pass over as wholly before the window: a file not written
+/// since `since` holds no record starting at or after it (records are written after they
+/// start). The newest file of a directory is always read.
+fn plan(files: &[InputFile], since_ns: Option<i64>) -> (Vec<u32>, Vec<FileProblem>) {
+    let mut order = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let modified_ns = f
+            .modified
+            .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_nanos()).ok());
+        match (since_ns, modified_ns) {
+            (Some(since), Some(m)) if m < since && !f.newest_in_dir && f.regular => {
+                skipped.push(FileProblem {
+                    file: i as u32,
+                    kind: ProblemKind::OutsideWindow,
+                    message: "last written before the window starts".to_string(),
+                });
             }
-            tally
+            _ => order.push(i as u32),
         }
-        Work::Stream { file_idx, reader } => scan_stream(file_idx, reader, spec, settings),
     }
+    (order, skipped)
 }
 
-/// Scans a file's windows in parallel; each task reuses one read buffer.
-fn scan_windows(
+fn looks_compressed(f: &InputFile) -> bool {
+    matches!(&f.kind, InputKind::Path(p) if p.extension().is_some_and(|e| e == "gz" || e == "zst"))
+}
+
+fn open(files: &[InputFile], file_idx: u32, progress: &ProgressFn) -> Result<Opened, FileProblem> {
+    source::open(
+        &files[file_idx as usize],
+        SystemTime::now(),
+        progress.clone(),
+    )
+    .map_err(|e| match e {
+        OpenError::Vanished => FileProblem {
+            file: file_idx,
+            kind: ProblemKind::Vanished,
+            message: "vanished before it could be opened".to_string(),
+        },
+        OpenError::Io(e) => FileProblem {
+            file: file_idx,
+            kind: ProblemKind::Skipped,
+            message: crate::input::discover::io_reason(&e),
+        },
+    })
+}
+
+fn run<S: TallySink>(
     file_idx: u32,
-    file: &File,
-    len: u64,
-    use_mmap: bool,
-    spec: &TallySpec,
+    opened: Opened,
+    new_sink: &(dyn Fn() -> S + Sync),
     settings: &ScanSettings,
     progress: &ProgressFn,
 ) -> Tally {
-    source::windows(len, settings.chunk_size)
-        .into_par_iter()
-        .enumerate()
-        .fold(
-            || (Tallier::new(spec), Vec::new()),
-            |(mut sink, mut buf), (seq, window)| {
-                scan_window(
-                    file_idx, file, len, window, seq as u32, use_mmap, settings, &mut sink,
-                    &mut buf,
-                );
-                progress(window.hi - window.lo);
-                (sink, buf)
-            },
-        )
-        .map(|(sink, _)| sink.tally)
-        .reduce(Tally::default, |mut a, b| {
-            a += b;
-            a
-        })
+    match opened {
+        Opened::Windows { file, len, live } => {
+            let use_mmap = !live && settings.use_mmap;
+            let tally = source::windows(len, settings.chunk_size)
+                .into_par_iter()
+                .enumerate()
+                .fold(
+                    || (new_sink(), Vec::new()),
+                    |(mut sink, mut buf), (seq, window)| {
+                        scan_window(
+                            file_idx, &file, len, window, seq as u32, use_mmap, settings,
+                            &mut sink, &mut buf,
+                        );
+                        progress(window.hi - window.lo);
+                        (sink, buf)
+                    },
+                )
+                .map(|(mut sink, _)| std::mem::take(sink.tally_mut()))
+                .reduce(Tally::default, |mut a, b| {
+                    a += b;
+                    a
+                });
+            if live && shrank(&file, len) {
+                // The file shrank while windows were read in parallel, so they may have seen
+                // different versions of it. Count it again front to back: a consistent prefix.
+                let reader = Box::new(source::prefix_reader(file, len));
+                return scan_stream(file_idx, reader, new_sink, settings);
+            }
+            tally
+        }
+        Opened::Stream { reader, .. } => scan_stream(file_idx, reader, new_sink, settings),
+    }
+}
+
+fn shrank(file: &File, len: u64) -> bool {
+    file.metadata().map_or(true, |m| m.len() < len)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn scan_window(
+fn scan_window<S: TallySink>(
     file_idx: u32,
     file: &File,
     len: u64,
@@ -190,7 +196,7 @@ fn scan_window(
     seq: u32,
     use_mmap: bool,
     settings: &ScanSettings,
-    sink: &mut Tallier<'_>,
+    sink: &mut S,
     buf: &mut Vec<u8>,
 ) {
     let read =
@@ -200,16 +206,16 @@ fn scan_window(
         });
     match read {
         Ok(WindowBytes::Mapped(map, range)) => {
-            sink.tally.bytes += range.len() as u64;
+            sink.tally_mut().bytes += range.len() as u64;
             scan_block(&map[range], file_idx, seq, 0, settings.max_line, sink);
         }
         Ok(WindowBytes::Buffered(range)) => {
-            sink.tally.bytes += range.len() as u64;
+            sink.tally_mut().bytes += range.len() as u64;
             scan_block(&buf[range], file_idx, seq, 0, settings.max_line, sink);
         }
         Err(e) => {
             sink.block_done(file_idx, seq, 0);
-            sink.tally.problems.push(FileProblem {
+            sink.tally_mut().problems.push(FileProblem {
                 file: file_idx,
                 kind: ProblemKind::Partial,
                 message: format!("read error at byte {}: {e}", window.lo),
@@ -219,41 +225,302 @@ fn scan_window(
 }
 
 /// Reads a stream with one reader and parses its blocks in parallel.
-fn scan_stream(
+fn scan_stream<S: TallySink>(
     file_idx: u32,
     reader: Box<dyn Read + Send>,
-    spec: &TallySpec,
+    new_sink: &(dyn Fn() -> S + Sync),
     settings: &ScanSettings,
 ) -> Tally {
     let mut blocks = BlockReader::new(reader, settings.block_size, settings.max_line);
     let mut tally = (&mut blocks)
         .par_bridge()
-        .fold(
-            || Tallier::new(spec),
-            |mut inner, block| {
-                inner.tally.bytes += block.data.len() as u64;
-                scan_block(
-                    &block.data,
-                    file_idx,
-                    block.seq,
-                    block.skipped_before,
-                    settings.max_line,
-                    &mut inner,
-                );
-                inner
-            },
-        )
-        .map(|inner| inner.tally)
+        .fold(new_sink, |mut sink, block| {
+            sink.tally_mut().bytes += block.data.len() as u64;
+            scan_block(
+                &block.data,
+                file_idx,
+                block.seq,
+                block.skipped_before,
+                settings.max_line,
+                &mut sink,
+            );
+            sink
+        })
+        .map(|mut sink| std::mem::take(sink.tally_mut()))
         .reduce(Tally::default, |mut a, b| {
             a += b;
             a
         });
     if let Some(e) = blocks.error {
-        tally.problems.push(FileProblem {
-            file: file_idx,
-            kind: ProblemKind::Partial,
-            message: format!("read stopped after {} bytes: {e}", blocks.bytes),
-        });
+        tally
+            .problems
+            .push(stream_problem(file_idx, blocks.bytes, &e));
     }
     tally
+}
+
+fn stream_problem(file_idx: u32, bytes: u64, e: &std::io::Error) -> FileProblem {
+    FileProblem {
+        file: file_idx,
+        kind: ProblemKind::Partial,
+        message: format!("read stopped after {bytes} bytes: {e}"),
+    }
+}
+
+/// The newest record start time found in the last bytes of each plain file: a cheap estimate
+/// of the newest record of the input (records are written in about start order), used to
+/// place a relative window before the scan. The scan then checks it.
+pub fn newest_estimate(files: &[InputFile], max_line: usize) -> Option<i64> {
+    const TAIL: u64 = 256 * 1024;
+    files
+        .par_iter()
+        .filter_map(|f| {
+            let InputKind::Path(path) = &f.kind else {
+                return None;
+            };
+            let file = File::open(path).ok()?;
+            let len = file.metadata().ok()?.len();
+            let mut head = [0u8; 4];
+            let got = source::read_at_full(&file, &mut head, 0).ok()?;
+            if source::sniff(&head[..got]) != source::Compression::Plain {
+                return None;
+            }
+            let from = len.saturating_sub(TAIL);
+            let mut buf = vec![0u8; (len - from) as usize];
+            let got = source::read_at_full(&file, &mut buf, from).ok()?;
+            buf.truncate(got);
+            // Skip the first, probably cut, line unless the tail is the whole file.
+            let start = if from == 0 {
+                0
+            } else {
+                memchr::memchr(b'\n', &buf).map_or(buf.len(), |at| at + 1)
+            };
+            buf[start..]
+                .split(|&b| b == b'\n')
+                .filter_map(|line| match crate::scan::classify(line, false, max_line) {
+                    Outcome::Record(rec) => Some(rec.start_ns),
+                    _ => None,
+                })
+                .max()
+        })
+        .max()
+}
+
+/// A kept record, for drill-down: where it is, its text, and its fields.
+#[derive(Clone, Debug)]
+pub struct LineMatch {
+    /// Position (chunk-relative until resolved by [`scan_matches`]).
+    pub pos: LinePos,
+    /// 1-based line number in its file (set by [`scan_matches`]).
+    pub line: u64,
+    /// The line as read, without LF and trailing CR.
+    pub raw: Vec<u8>,
+    /// The parsed record, owned.
+    pub record: crate::render::lines::RecordView,
+}
+
+/// A sink that tallies like [`Tallier`] and also keeps every kept record.
+struct MatchSink<'s> {
+    tallier: Tallier<'s>,
+    matches: Vec<LineMatch>,
+}
+
+impl LineSink for MatchSink<'_> {
+    fn line(&mut self, pos: LinePos, raw: &[u8], outcome: &Outcome<'_>) {
+        let kept = self.tallier.line_kept(pos, raw, outcome);
+        if let (true, Outcome::Record(rec)) = (kept, outcome) {
+            self.matches.push(LineMatch {
+                pos,
+                line: 0,
+                raw: raw.strip_suffix(b"\r").unwrap_or(raw).to_vec(),
+                record: crate::render::lines::RecordView::of(rec),
+            });
+        }
+    }
+
+    fn block_done(&mut self, file: u32, chunk: u32, lines: u64) {
+        self.tallier.block_done(file, chunk, lines);
+    }
+}
+
+impl TallySink for MatchSink<'_> {
+    fn tally_mut(&mut self) -> &mut Tally {
+        &mut self.tallier.tally
+    }
+}
+
+/// Pieces scanned at a time per thread in [`scan_matches`]: enough to keep every core busy,
+/// few enough that matches held before printing stay bounded.
+const BATCH_PER_THREAD: usize = 2;
+
+/// Scans files in input order and hands the kept records to `emit` in that order, with their
+/// line numbers. Pieces of a file are scanned in parallel, a batch at a time. Stops early when
+/// `emit` breaks. Returns the tally of what was read.
+pub fn scan_matches(
+    files: &[InputFile],
+    spec: &TallySpec,
+    settings: &ScanSettings,
+    progress: &ProgressFn,
+    emit: &mut dyn FnMut(&InputFile, Vec<LineMatch>) -> ControlFlow<()>,
+) -> Tally {
+    let (order, skipped) = plan(files, spec.filter.since_ns);
+    let mut total = Tally::default();
+    total.problems.extend(skipped);
+    let batch = rayon::current_num_threads().max(1) * BATCH_PER_THREAD;
+    for file_idx in order {
+        let input = &files[file_idx as usize];
+        let opened = match open(files, file_idx, progress) {
+            Ok(o) => o,
+            Err(problem) => {
+                total.problems.push(problem);
+                continue;
+            }
+        };
+        let mut lines_before = 0u64;
+        let mut deliver = |mut sinks: Vec<MatchSink<'_>>, total: &mut Tally| -> ControlFlow<()> {
+            let mut flow = ControlFlow::Continue(());
+            for sink in &mut sinks {
+                let lines: u64 = sink.tallier.tally.chunk_lines.iter().map(|c| c.2).sum();
+                let mut matches = std::mem::take(&mut sink.matches);
+                for m in &mut matches {
+                    m.line = lines_before + m.pos.line + 1;
+                }
+                lines_before += lines;
+                if flow.is_continue() && !matches.is_empty() {
+                    flow = emit(input, matches);
+                }
+            }
+            for sink in sinks {
+                *total += sink.tallier.tally;
+            }
+            flow
+        };
+        let flow = match opened {
+            Opened::Windows { file, len, live } => {
+                let use_mmap = !live && settings.use_mmap;
+                let windows = source::windows(len, settings.chunk_size);
+                let mut flow = ControlFlow::Continue(());
+                for (n, group) in windows.chunks(batch).enumerate() {
+                    let sinks: Vec<MatchSink<'_>> = group
+                        .par_iter()
+                        .enumerate()
+                        .map(|(k, &window)| {
+                            let mut sink = MatchSink {
+                                tallier: Tallier::new(spec),
+                                matches: Vec::new(),
+                            };
+                            let mut buf = Vec::new();
+                            let seq = (n * batch + k) as u32;
+                            scan_window(
+                                file_idx, &file, len, window, seq, use_mmap, settings, &mut sink,
+                                &mut buf,
+                            );
+                            progress(window.hi - window.lo);
+                            sink
+                        })
+                        .collect();
+                    flow = deliver(sinks, &mut total);
+                    if flow.is_break() {
+                        break;
+                    }
+                }
+                flow
+            }
+            Opened::Stream { reader, .. } => {
+                let mut blocks = BlockReader::new(reader, settings.block_size, settings.max_line);
+                let mut flow = ControlFlow::Continue(());
+                loop {
+                    let group: Vec<_> = blocks.by_ref().take(batch).collect();
+                    if group.is_empty() {
+                        break;
+                    }
+                    let sinks: Vec<MatchSink<'_>> = group
+                        .par_iter()
+                        .map(|block| {
+                            let mut sink = MatchSink {
+                                tallier: Tallier::new(spec),
+                                matches: Vec::new(),
+                            };
+                            sink.tallier.tally.bytes += block.data.len() as u64;
+                            scan_block(
+                                &block.data,
+                                file_idx,
+                                block.seq,
+                                block.skipped_before,
+                                settings.max_line,
+                                &mut sink,
+                            );
+                            sink
+                        })
+                        .collect();
+                    flow = deliver(sinks, &mut total);
+                    if flow.is_break() {
+                        break;
+                    }
+                }
+                if let Some(e) = &blocks.error {
+                    total
+                        .problems
+                        .push(stream_problem(file_idx, blocks.bytes, e));
+                }
+                flow
+            }
+        };
+        if flow.is_break() {
+            break;
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::discover::{InputKind, discover};
+
+    #[test]
+    fn files_written_before_the_window_are_passed_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let line = "REQ\tPROXY\t17640000066189256\tPOST\t/volume/alloc\t\t\t200\t\t\t0\t12\n";
+        for name in ["0-0", "1-0", "2-0"] {
+            std::fs::write(dir.path().join(name), line).expect("write");
+        }
+        let old = SystemTime::now() - std::time::Duration::from_secs(7200);
+        for name in ["0-0", "1-0"] {
+            let f = File::options()
+                .write(true)
+                .open(dir.path().join(name))
+                .expect("open");
+            f.set_modified(old).expect("mtime");
+        }
+        let found = discover(&[InputKind::Path(dir.path().to_path_buf())], false);
+        let hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
+        let since = hour_ago
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i64)
+            .ok();
+        let (order, skipped) = plan(&found.files, since);
+        // 0-0 and 1-0 were last written two hours ago; 2-0 is the newest and always read.
+        assert_eq!(order, vec![2]);
+        assert_eq!(skipped.len(), 2);
+        let (order, skipped) = plan(&found.files, None);
+        assert_eq!((order.len(), skipped.len()), (3, 0));
+    }
+
+    #[test]
+    fn newest_estimate_reads_tails() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rec = |t: u64| format!("REQ\tPROXY\t{t}\tPOST\t/v\t\t\t200\t\t\t0\t12\n");
+        std::fs::write(
+            dir.path().join("0-0"),
+            rec(1_764_000_000) + &rec(1_764_000_500),
+        )
+        .expect("write");
+        std::fs::write(dir.path().join("1-0"), rec(1_764_000_100)).expect("write");
+        let found = discover(&[InputKind::Path(dir.path().to_path_buf())], false);
+        assert_eq!(
+            newest_estimate(&found.files, 1 << 20),
+            Some(1_764_000_500_000_000_000)
+        );
+    }
 }

@@ -9,6 +9,8 @@ use std::ops::AddAssign;
 
 use rustc_hash::FxHashMap;
 
+use crate::codes::ClassMap;
+use crate::dims::{Dim, DimKey, Dims, NONE};
 use crate::error::Malformed;
 use crate::filter::Filter;
 use crate::histogram::Histogram;
@@ -38,6 +40,9 @@ pub struct InputCounts {
     pub first_ns: i64,
     /// Latest start time of a kept record (ns), `i64::MIN` when none.
     pub last_ns: i64,
+    /// Latest start time of any record, kept or filtered out (ns): where relative windows
+    /// are measured from.
+    pub newest_any_ns: i64,
 }
 
 impl Default for InputCounts {
@@ -52,6 +57,7 @@ impl Default for InputCounts {
             incomplete_tail: 0,
             first_ns: i64::MAX,
             last_ns: i64::MIN,
+            newest_any_ns: i64::MIN,
         }
     }
 }
@@ -86,6 +92,7 @@ impl AddAssign<&InputCounts> for InputCounts {
         self.incomplete_tail += o.incomplete_tail;
         self.first_ns = self.first_ns.min(o.first_ns);
         self.last_ns = self.last_ns.max(o.last_ns);
+        self.newest_any_ns = self.newest_any_ns.max(o.newest_any_ns);
     }
 }
 
@@ -185,7 +192,7 @@ impl GroupStats {
     }
 
     #[inline]
-    fn add(&mut self, rec: &Record<'_>, pos: LinePos) {
+    pub(crate) fn add(&mut self, rec: &Record<'_>, pos: LinePos) {
         self.latency.record(rec.duration_us);
         self.first_ns = self.first_ns.min(rec.start_ns);
         self.last_ns = self.last_ns.max(rec.start_ns);
@@ -247,26 +254,36 @@ impl Interner {
     }
 }
 
-/// Group statistics by (service id, code), in insertion order, with a one-entry cache: log
-/// lines come in long runs of one service and code, which then skip the hash lookup.
-#[derive(Clone, Debug, Default)]
-pub struct GroupTable {
-    index: FxHashMap<(u32, u32), u32>,
-    entries: Vec<((u32, u32), GroupStats)>,
-    last: Option<((u32, u32), u32)>,
+/// Values by key, in insertion order, with a one-entry cache: log lines come in long runs of
+/// one service and code (and bucket), which then skip the hash lookup.
+#[derive(Clone, Debug)]
+pub struct GroupTable<K, V = GroupStats> {
+    index: FxHashMap<K, u32>,
+    entries: Vec<(K, V)>,
+    last: Option<(K, u32)>,
 }
 
-impl GroupTable {
-    /// The stats of `key`, created empty if new.
+impl<K, V> Default for GroupTable<K, V> {
+    fn default() -> Self {
+        GroupTable {
+            index: FxHashMap::default(),
+            entries: Vec::new(),
+            last: None,
+        }
+    }
+}
+
+impl<K: Copy + Eq + std::hash::Hash, V: Default> GroupTable<K, V> {
+    /// The value of `key`, created empty if new.
     #[inline]
-    pub fn get_or_insert(&mut self, key: (u32, u32)) -> &mut GroupStats {
+    pub fn get_or_insert(&mut self, key: K) -> &mut V {
         let at = match self.last {
             Some((k, at)) if k == key => at,
             _ => {
                 let next = self.entries.len() as u32;
                 let at = *self.index.entry(key).or_insert(next);
                 if at == next {
-                    self.entries.push((key, GroupStats::default()));
+                    self.entries.push((key, V::default()));
                 }
                 self.last = Some((key, at));
                 at
@@ -275,38 +292,117 @@ impl GroupTable {
         &mut self.entries[at as usize].1
     }
 
-    /// Every (key, stats), in insertion order.
-    pub fn iter(&self) -> impl Iterator<Item = (&(u32, u32), &GroupStats)> {
+    /// The value of `key`; a new key is added only while there are fewer than `cap` keys.
+    #[inline]
+    pub fn get_or_insert_capped(&mut self, key: K, cap: usize) -> Option<&mut V> {
+        let known = matches!(self.last, Some((k, _)) if k == key) || self.index.contains_key(&key);
+        if !known && self.entries.len() >= cap {
+            return None;
+        }
+        Some(self.get_or_insert(key))
+    }
+
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.index.get(key).map(|&at| &self.entries[at as usize].1)
+    }
+
+    /// Every (key, value), in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
-    /// Every stats, in insertion order.
-    pub fn values(&self) -> impl Iterator<Item = &GroupStats> {
+    /// Every value, in insertion order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
         self.entries.iter().map(|(_, v)| v)
     }
 
-    /// Number of groups.
+    /// Number of keys.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
-    /// Whether there are no groups.
+    /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 }
 
-impl<'a> IntoIterator for &'a GroupTable {
-    type Item = (&'a (u32, u32), &'a GroupStats);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, ((u32, u32), GroupStats)>,
-        fn(&'a ((u32, u32), GroupStats)) -> (&'a (u32, u32), &'a GroupStats),
-    >;
+impl<'a, K, V> IntoIterator for &'a GroupTable<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 }
+
+/// Groups by the user's `--by` dimensions, with the interners their string values need.
+#[derive(Clone, Debug, Default)]
+pub struct DimTally {
+    /// The dimensions, as given (empty in an identity tally that has seen no record).
+    pub dims: Vec<Dim>,
+    /// Method names.
+    pub methods: Interner,
+    /// API templates.
+    pub apis: Interner,
+    /// Hosts.
+    pub hosts: Interner,
+    /// Stats per key.
+    pub groups: GroupTable<DimKey>,
+    /// Records of keys that did not fit under `--max-groups`.
+    pub other: GroupStats,
+    /// Scratch space for API templates (not data).
+    scratch: Vec<u8>,
+}
+
+impl DimTally {
+    /// The string of an interned part (service, method, api, host), or the number (code,
+    /// disk, vuid), or the bucket start (bucket) of a key part, for output.
+    pub fn part_name(&self, dim: Dim, part: u64, services: &Interner, bucket_ns: i64) -> String {
+        let name = |i: &Interner| String::from_utf8_lossy(i.name(part as u32)).into_owned();
+        match dim {
+            Dim::Service => name(services),
+            Dim::Method => name(&self.methods),
+            Dim::Api => name(&self.apis),
+            Dim::Host => name(&self.hosts),
+            Dim::Code => part.to_string(),
+            Dim::Disk | Dim::Vuid if part == NONE => "-".to_string(),
+            Dim::Disk | Dim::Vuid => part.to_string(),
+            Dim::Bucket => crate::time::rfc3339((part as i64).saturating_mul(bucket_ns)),
+        }
+    }
+
+    fn merge(&mut self, mut other: DimTally, services: &[u32], cap: usize) {
+        if self.dims.is_empty() {
+            self.dims = std::mem::take(&mut other.dims);
+        }
+        let methods = self.methods.absorb(&other.methods);
+        let apis = self.apis.absorb(&other.apis);
+        let hosts = self.hosts.absorb(&other.hosts);
+        for (key, stats) in &other.groups {
+            let mut key = *key;
+            for (part, dim) in key.0.iter_mut().zip(&self.dims) {
+                let remap = match dim {
+                    Dim::Service => services,
+                    Dim::Method => &methods,
+                    Dim::Api => &apis,
+                    Dim::Host => &hosts,
+                    _ => continue,
+                };
+                *part = u64::from(remap[*part as usize]);
+            }
+            match self.groups.get_or_insert_capped(key, cap) {
+                Some(mine) => *mine += stats,
+                None => self.other += stats,
+            }
+        }
+        self.other += &other.other;
+    }
+}
+
+/// Counts per (time bucket, service id, code), for timelines and sparklines.
+pub type Timeline = GroupTable<(i64, u32, u32), u64>;
 
 /// A problem with one input file, reported by whoever met it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -328,6 +424,8 @@ pub enum ProblemKind {
     Skipped,
     /// Read in part: lines before the fault count.
     Partial,
+    /// Not read: last written before the window's start, so it holds no record of it.
+    OutsideWindow,
 }
 
 /// The merged result of scanning some lines.
@@ -339,8 +437,12 @@ pub struct Tally {
     pub bytes: u64,
     /// Service names.
     pub services: Interner,
-    /// (service id, code) -> stats.
-    pub groups: GroupTable,
+    /// (service id, code) -> stats: always kept, the services summary comes from it.
+    pub groups: GroupTable<(u32, u32)>,
+    /// Groups by `--by`, when that is not service, code.
+    pub dim: DimTally,
+    /// Requests per bucket, service and code, when asked for.
+    pub timeline: Timeline,
     /// Lines per (file, chunk), to turn sample positions into line numbers.
     pub chunk_lines: Vec<(u32, u32, u64)>,
     /// Per-file problems.
@@ -350,16 +452,6 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Counts one kept record.
-    #[inline]
-    pub fn add_record(&mut self, rec: &Record<'_>, pos: LinePos) {
-        self.input.records += 1;
-        self.input.first_ns = self.input.first_ns.min(rec.start_ns);
-        self.input.last_ns = self.input.last_ns.max(rec.start_ns);
-        let service = self.services.intern(&rec.service);
-        self.groups.get_or_insert((service, rec.code)).add(rec, pos);
-    }
-
     /// An index that turns line positions into line numbers.
     pub fn line_index(&self) -> LineIndex {
         let mut chunks = self.chunk_lines.clone();
@@ -395,27 +487,65 @@ impl LineIndex {
 }
 
 impl AddAssign<Tally> for Tally {
-    fn add_assign(&mut self, other: Tally) {
+    fn add_assign(&mut self, mut other: Tally) {
         self.input += &other.input;
         self.bytes += other.bytes;
         let remap = self.services.absorb(&other.services);
         for ((service, code), stats) in &other.groups {
             *self.groups.get_or_insert((remap[*service as usize], *code)) += stats;
         }
+        for (&(bucket, service, code), &n) in &other.timeline {
+            *self
+                .timeline
+                .get_or_insert((bucket, remap[service as usize], code)) += n;
+        }
+        // Merges keep every key: the cap applies when counting, and once more in the report.
+        self.dim
+            .merge(std::mem::take(&mut other.dim), &remap, usize::MAX);
         self.chunk_lines.extend_from_slice(&other.chunk_lines);
         self.problems.extend(other.problems);
         self.invalid += other.invalid;
     }
 }
 
-/// What to count: the record filter and what else to keep.
-#[derive(Clone, Debug, Default)]
+/// What to count: the record filter, the grouping and what else to keep.
+#[derive(Clone, Debug)]
 pub struct TallySpec {
     /// Which records to keep.
     pub filter: Filter,
     /// Keep the raw text of malformed lines and incomplete tails (`--invalid-lines`).
     pub keep_invalid: bool,
+    /// Group by these as well as by (service, code); `None` when that is all.
+    pub dims: Option<Dims>,
+    /// Put only client and server errors into the `dims` groups.
+    pub errors_only: bool,
+    /// Classes of codes, for `errors_only`.
+    pub classes: ClassMap,
+    /// Most `dims` groups a tally keeps; later keys go to `other`.
+    pub max_groups: usize,
+    /// Time bucket size (ns) for the `bucket` dimension and the timeline.
+    pub bucket_ns: i64,
+    /// Count requests per bucket, service and code.
+    pub timeline: bool,
 }
+
+impl Default for TallySpec {
+    fn default() -> Self {
+        TallySpec {
+            filter: Filter::default(),
+            keep_invalid: false,
+            dims: None,
+            errors_only: false,
+            classes: ClassMap::default(),
+            max_groups: DEFAULT_MAX_GROUPS,
+            bucket_ns: 60_000_000_000,
+            timeline: false,
+        }
+    }
+}
+
+/// Default `--max-groups`.
+pub const DEFAULT_MAX_GROUPS: usize = 10_000;
 
 /// Most bytes of invalid lines kept for `--invalid-lines`; beyond this they are only counted.
 pub const INVALID_BYTES_CAP: usize = 256 << 20;
@@ -467,6 +597,8 @@ pub struct Tallier<'s> {
     spec: &'s TallySpec,
     /// The filter keeps everything: skip asking it.
     keep_all: bool,
+    /// Scratch space for the filter's API check.
+    scratch: Vec<u8>,
     /// The counts so far.
     pub tally: Tally,
 }
@@ -477,7 +609,57 @@ impl<'s> Tallier<'s> {
         Tallier {
             spec,
             keep_all: spec.filter.is_empty(),
+            scratch: Vec::new(),
             tally: Tally::default(),
+        }
+    }
+
+    /// Counts one kept record.
+    #[inline]
+    fn add_record(&mut self, rec: &Record<'_>, pos: LinePos) {
+        let t = &mut self.tally;
+        t.input.records += 1;
+        t.input.first_ns = t.input.first_ns.min(rec.start_ns);
+        t.input.last_ns = t.input.last_ns.max(rec.start_ns);
+        let service = t.services.intern(&rec.service);
+        t.groups.get_or_insert((service, rec.code)).add(rec, pos);
+        if self.spec.timeline {
+            let bucket = rec.start_ns.div_euclid(self.spec.bucket_ns);
+            *t.timeline.get_or_insert((bucket, service, rec.code)) += 1;
+        }
+        if let Some(dims) = &self.spec.dims
+            && (!self.spec.errors_only || self.spec.classes.class_of(rec.code).is_error())
+        {
+            self.add_dims(dims, rec, pos, service);
+        }
+    }
+
+    /// Counts a record into its `--by` group.
+    fn add_dims(&mut self, dims: &Dims, rec: &Record<'_>, pos: LinePos, service: u32) {
+        let d = &mut self.tally.dim;
+        if d.dims.is_empty() {
+            d.dims = dims.list().to_vec();
+        }
+        let mut key = DimKey::default();
+        for (part, &dim) in key.0.iter_mut().zip(dims.list()) {
+            *part = match dim {
+                Dim::Service => u64::from(service),
+                Dim::Code => u64::from(rec.code),
+                Dim::Method if rec.method.is_empty() => u64::from(d.methods.intern(b"-")),
+                Dim::Method => u64::from(d.methods.intern(&rec.method)),
+                Dim::Api => {
+                    crate::dims::api_template(&rec.path, &mut d.scratch);
+                    u64::from(d.apis.intern(&d.scratch))
+                }
+                Dim::Host => u64::from(d.hosts.intern(crate::dims::host(rec).unwrap_or(b"-"))),
+                Dim::Disk => crate::dims::path_id(&rec.path, b"diskid").unwrap_or(NONE),
+                Dim::Vuid => crate::dims::path_id(&rec.path, b"vuid").unwrap_or(NONE),
+                Dim::Bucket => rec.start_ns.div_euclid(self.spec.bucket_ns) as u64,
+            };
+        }
+        match d.groups.get_or_insert_capped(key, self.spec.max_groups) {
+            Some(stats) => stats.add(rec, pos),
+            None => d.other.add(rec, pos),
         }
     }
 
@@ -491,18 +673,20 @@ impl<'s> Tallier<'s> {
     }
 }
 
-impl LineSink for Tallier<'_> {
+impl Tallier<'_> {
+    /// Counts a line; returns whether it is a record the filter keeps.
     #[inline(always)]
-    fn line(&mut self, pos: LinePos, raw: &[u8], outcome: &Outcome<'_>) {
+    pub fn line_kept(&mut self, pos: LinePos, raw: &[u8], outcome: &Outcome<'_>) -> bool {
         let input = &mut self.tally.input;
         input.lines += 1;
         match outcome {
             Outcome::Record(rec) => {
-                if self.keep_all || self.spec.filter.keeps(rec) {
-                    self.tally.add_record(rec, pos);
-                } else {
-                    input.filtered_out += 1;
+                input.newest_any_ns = input.newest_any_ns.max(rec.start_ns);
+                if self.keep_all || self.spec.filter.keeps(rec, &mut self.scratch) {
+                    self.add_record(rec, pos);
+                    return true;
                 }
+                input.filtered_out += 1;
             }
             Outcome::Empty => input.empty_lines += 1,
             &Outcome::Malformed(reason) => {
@@ -519,6 +703,14 @@ impl LineSink for Tallier<'_> {
                 }
             }
         }
+        false
+    }
+}
+
+impl LineSink for Tallier<'_> {
+    #[inline(always)]
+    fn line(&mut self, pos: LinePos, raw: &[u8], outcome: &Outcome<'_>) {
+        self.line_kept(pos, raw, outcome);
     }
 
     fn block_done(&mut self, file: u32, chunk: u32, lines: u64) {

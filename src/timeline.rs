@@ -1,0 +1,145 @@
+//! `bsaudit timeline`: requests and errors per time bucket, per service or per (service, code),
+//! as plain data for the renderers.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::codes::{Class, CodeTable};
+use crate::config::Series;
+use crate::tally::Tally;
+use crate::time::rfc3339;
+
+/// The JSON schema name and version.
+pub const SCHEMA: &str = "bsaudit.timeline/v1";
+
+/// Most buckets a timeline holds; more means the bucket is too small for the span.
+pub const MAX_BUCKETS: i64 = 200_000;
+
+/// A timeline.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimelineView {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// Bucket size in seconds.
+    pub bucket_seconds: f64,
+    /// Start of the first bucket (RFC 3339), if any record was kept.
+    pub start: Option<String>,
+    /// Number of buckets.
+    pub buckets: usize,
+    /// Every series, busiest in errors first.
+    pub series: Vec<SeriesView>,
+    /// Series the chart shows (the first ones); 0 = all.
+    #[serde(skip)]
+    pub top: usize,
+    /// Requests of all series per bucket, for the chart's traffic row.
+    #[serde(skip)]
+    pub total: Vec<u64>,
+}
+
+/// One series.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeriesView {
+    /// Service.
+    pub service: String,
+    /// Code, when series are (service, code) groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<u32>,
+    /// Class of the code, for groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<Class>,
+    /// Requests over the whole span.
+    pub requests: u64,
+    /// Errors over the whole span.
+    pub errors: u64,
+    /// One point per bucket, empty buckets included.
+    pub points: Vec<Point>,
+}
+
+/// Counts of one bucket.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Point {
+    /// Bucket start, RFC 3339.
+    pub t: String,
+    /// Kept records.
+    pub requests: u64,
+    /// Client and server errors.
+    pub errors: u64,
+}
+
+/// A series: service, and code for (service, code) series.
+type SeriesKey = (String, Option<u32>);
+
+/// Builds the timeline from a tally counted with `timeline` on and this bucket size.
+pub fn build(
+    tally: &Tally,
+    table: &CodeTable,
+    bucket_ns: i64,
+    series: Series,
+    top: usize,
+) -> TimelineView {
+    let mut view = TimelineView {
+        schema: SCHEMA,
+        bucket_seconds: bucket_ns as f64 / 1e9,
+        start: None,
+        buckets: 0,
+        series: Vec::new(),
+        top,
+        total: Vec::new(),
+    };
+    if tally.input.records == 0 {
+        return view;
+    }
+    let first = tally.input.first_ns.div_euclid(bucket_ns);
+    let last = tally.input.last_ns.div_euclid(bucket_ns);
+    let len = (last - first + 1).min(MAX_BUCKETS) as usize;
+    view.start = Some(rfc3339(first * bucket_ns));
+    view.buckets = len;
+    view.total = vec![0; len];
+
+    // (service, code) -> (requests, errors) per bucket.
+    let mut by_key: BTreeMap<SeriesKey, Vec<(u64, u64)>> = BTreeMap::new();
+    for (&(bucket, service, code), &n) in &tally.timeline {
+        let i = bucket - first;
+        if !(0..len as i64).contains(&i) {
+            continue;
+        }
+        let name = String::from_utf8_lossy(tally.services.name(service)).into_owned();
+        let key = match series {
+            Series::Service => (name, None),
+            Series::Group => (name, Some(code)),
+        };
+        let points = by_key.entry(key).or_insert_with(|| vec![(0, 0); len]);
+        points[i as usize].0 += n;
+        if table.class_of(code).is_error() {
+            points[i as usize].1 += n;
+        }
+        view.total[i as usize] += n;
+    }
+    view.series = by_key
+        .into_iter()
+        .map(|((service, code), counts)| SeriesView {
+            service,
+            code,
+            class: code.map(|c| table.class_of(c)),
+            requests: counts.iter().map(|c| c.0).sum(),
+            errors: counts.iter().map(|c| c.1).sum(),
+            points: counts
+                .iter()
+                .enumerate()
+                .map(|(i, &(requests, errors))| Point {
+                    t: rfc3339((first + i as i64) * bucket_ns),
+                    requests,
+                    errors,
+                })
+                .collect(),
+        })
+        .collect();
+    view.series.sort_by(|a, b| {
+        b.errors
+            .cmp(&a.errors)
+            .then(b.requests.cmp(&a.requests))
+            .then_with(|| (&a.service, a.code).cmp(&(&b.service, b.code)))
+    });
+    view
+}
