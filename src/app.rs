@@ -1,39 +1,48 @@
-//! Running a validated command: discovery, scan, report, render, and the exit status.
+//! Running a validated command: discovery, the time window, scan, report, render, and the
+//! exit status.
 //!
 //! This is the one place that wires the pieces to the outside world: the progress bar,
 //! warnings and the summary line on stderr, the rendered output on stdout.
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::config::{CodesConfig, Config, ReportConfig};
+use crate::config::{CodesConfig, Common, Config, LinesConfig, ReportConfig, TimelineConfig};
 use crate::engine::{self, ProgressFn};
 use crate::error::Error;
 use crate::input::discover::{self, Discovery, InputKind};
 use crate::render;
-use crate::report;
-use crate::tally::Tally;
+use crate::report::{self, Grouping};
+use crate::tally::{Tally, TallySpec};
+use crate::timeline;
 
 /// How a successful command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Everything read.
+    /// Everything read, no rule fired.
     Clean,
-    /// Output printed, but some input was skipped or read only in part (exit 1).
+    /// Output printed, but some input was skipped or read only in part, or a `--fail-on`
+    /// rule fired (exit 1).
     Incomplete,
 }
 
 /// Inputs smaller than this finish before a progress bar would help.
 const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 
+/// Default bucket of the timeline behind report sparklines and onsets.
+const SPARK_BUCKET_NS: i64 = 60_000_000_000;
+
 /// Runs a command.
 pub fn run(config: Config) -> Result<Outcome, Error> {
     match config {
         Config::Report(c) => run_report(c),
+        Config::Timeline(c) => run_timeline(c),
+        Config::Lines(c) => run_lines(c),
         Config::Codes(c) => run_codes(c),
     }
 }
@@ -47,22 +56,19 @@ fn run_codes(c: CodesConfig) -> Result<Outcome, Error> {
         for &code in &c.codes {
             match c.table.get(code) {
                 Some(r) => rows.push(r),
-                None => unknown.push(code.to_string()),
+                None => unknown.push(code),
             }
         }
         if !unknown.is_empty() {
             // Print what is known, then fail on the rest.
             write_stdout(|out| render::codes::write(&rows, c.format, out))?;
+            let list: Vec<String> = unknown
+                .iter()
+                .map(|&u| format!("{u} (class by range: {})", crate::codes::Class::by_range(u)))
+                .collect();
             return Err(Error::Usage(format!(
-                "unknown status code{} {}: not in the code table (class by range: {})",
-                if unknown.len() == 1 { "" } else { "s" },
-                unknown.join(", "),
-                unknown
-                    .iter()
-                    .filter_map(|u| u.parse::<u32>().ok())
-                    .map(|u| format!("{u} {}", crate::codes::Class::by_range(u)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "not in the code table: {}",
+                list.join(", ")
             )));
         }
         rows
@@ -72,33 +78,270 @@ fn run_codes(c: CodesConfig) -> Result<Outcome, Error> {
 }
 
 fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
-    let found = discover::discover(&c.inputs, c.follow_links);
+    let found = prepare(&c.common)?;
+    let bucket_ns = c.bucket_ns.unwrap_or(SPARK_BUCKET_NS);
+    let spec = |filter| TallySpec {
+        filter,
+        keep_invalid: c.invalid_lines.is_some(),
+        dims: (!c.dims.is_default_pair()).then(|| c.dims.clone()),
+        errors_only: !c.report.all,
+        classes: c.table.class_map(),
+        max_groups: c.max_groups,
+        bucket_ns,
+        timeline: true,
+    };
+    let tally = scan_windowed(&c.common, &found, &spec)?;
+
+    if let Some(path) = &c.invalid_lines {
+        write_invalid_lines(path, &tally, &found)?;
+    }
+    let grouping = Grouping {
+        dims: c.dims.clone(),
+        bucket_ns,
+        max_groups: c.max_groups,
+    };
+    let mut report = report::build(&tally, &found, &c.table, &c.report, &grouping);
+    report.fail_on = c.fail_on.iter().map(|r| r.check(&report.facts)).collect();
+    warn_problems(&report.input, &found);
+    let h = &report.input;
+    if h.records == 0 && h.filtered_out == 0 {
+        summary(&c.common, h);
+        return Err(Error::NoInput(
+            "no BlobStore audit records found".to_string(),
+        ));
+    }
+    if !report.groups_exact {
+        warn(&format!(
+            "bsaudit: more than {} groups: {} records went to \"other\" while counting, so \
+             the counts shown may be low by up to that many (raise --max-groups)",
+            c.max_groups, report.groups_folded
+        ));
+    }
+    write_stdout(|out| render::report(&report, c.format, out))?;
+    summary(&c.common, &report.input);
+    let fired: Vec<_> = report.fail_on.iter().filter(|o| o.fired).collect();
+    for o in &fired {
+        warn(&format!(
+            "bsaudit: --fail-on {:?} fired (value {})",
+            o.rule, o.value
+        ));
+    }
+    let h = &report.input;
+    if !fired.is_empty() || h.files_skipped > 0 || h.files_partial > 0 {
+        Ok(Outcome::Incomplete)
+    } else {
+        Ok(Outcome::Clean)
+    }
+}
+
+fn run_timeline(c: TimelineConfig) -> Result<Outcome, Error> {
+    let found = prepare(&c.common)?;
+    let spec = |filter| TallySpec {
+        filter,
+        bucket_ns: c.bucket_ns,
+        timeline: true,
+        ..TallySpec::default()
+    };
+    let tally = scan_windowed(&c.common, &found, &spec)?;
+    let view = timeline::build(&tally, &c.table, c.bucket_ns, c.series, c.top);
+    let health = report::build(
+        &tally,
+        &found,
+        &c.table,
+        &report::ReportOptions { top: 1, all: false },
+        &Grouping {
+            dims: crate::dims::Dims::default_pair(),
+            bucket_ns: c.bucket_ns,
+            max_groups: 1,
+        },
+    )
+    .input;
+    warn_problems(&health, &found);
+    if health.records == 0 && health.filtered_out == 0 {
+        summary(&c.common, &health);
+        return Err(Error::NoInput(
+            "no BlobStore audit records found".to_string(),
+        ));
+    }
+    write_stdout(|out| render::timeline::write(&view, c.format, out))?;
+    summary(&c.common, &health);
+    Ok(incomplete_if(&health))
+}
+
+fn run_lines(c: LinesConfig) -> Result<Outcome, Error> {
+    let found = prepare(&c.common)?;
+    let spec = |filter| TallySpec {
+        filter,
+        ..TallySpec::default()
+    };
+    // The window must be placed before the ordered pass; a relative one costs a first pass.
+    let filter = resolve_window(&c.common, &found, &spec)?;
+    let spec = spec(filter);
+    // Unlocked: the writer moves to the pool's thread.
+    let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+    let mut left = c.limit.unwrap_or(u64::MAX);
+    let mut failure: Option<Error> = None;
+    let progress = progress_for(&c.common, &found);
+    let tally = with_pool(c.common.threads, || {
+        engine::scan_matches(
+            &found.files,
+            &spec,
+            &c.common.scan,
+            &progress.1,
+            &mut |file, mut matches| {
+                if left == 0 {
+                    return ControlFlow::Break(());
+                }
+                matches.truncate(usize::try_from(left).unwrap_or(usize::MAX));
+                left -= matches.len() as u64;
+                if let Err(e) = render::lines::write(&file.display, &matches, c.json, &mut out) {
+                    failure = Some(Error::from_output(e));
+                    return ControlFlow::Break(());
+                }
+                if left == 0 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )
+    })?;
+    progress.0.finish_and_clear();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    out.flush().map_err(Error::from_output)?;
+    let health = report::build(
+        &tally,
+        &found,
+        &crate::codes::CodeTable::builtin().map_err(|e| Error::Usage(e.to_string()))?,
+        &report::ReportOptions { top: 1, all: false },
+        &Grouping {
+            dims: crate::dims::Dims::default_pair(),
+            bucket_ns: SPARK_BUCKET_NS,
+            max_groups: 1,
+        },
+    )
+    .input;
+    warn_problems(&health, &found);
+    if c.limit.is_none() || left > 0 {
+        // The whole input was read: an empty result means there was nothing to find.
+        if health.records == 0 && health.filtered_out == 0 {
+            summary(&c.common, &health);
+            return Err(Error::NoInput(
+                "no BlobStore audit records found".to_string(),
+            ));
+        }
+        summary(&c.common, &health);
+    }
+    Ok(incomplete_if(&health))
+}
+
+fn incomplete_if(h: &report::InputHealth) -> Outcome {
+    if h.files_skipped > 0 || h.files_partial > 0 {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    }
+}
+
+/// Lists the input files, warning about paths that cannot be read.
+fn prepare(common: &Common) -> Result<Discovery, Error> {
+    let found = discover::discover(&common.inputs, common.follow_links);
     for p in &found.skipped {
         warn(&format!("{}: {}", render::sanitize(&p.display), p.reason));
     }
     if found.files.is_empty() {
         return Err(Error::NoInput(format!(
             "no audit log files found in {}",
-            describe_inputs(&c.inputs)
+            describe_inputs(&common.inputs)
         )));
     }
+    Ok(found)
+}
 
+/// The filter with the time window placed. A window relative to the newest record needs that
+/// record first: estimated from the ends of the plain files, or found by a first pass when
+/// there are none.
+fn resolve_window(
+    common: &Common,
+    found: &Discovery,
+    spec: &dyn Fn(crate::filter::Filter) -> TallySpec,
+) -> Result<crate::filter::Filter, Error> {
+    let newest = if common.window_is_relative() {
+        match engine::newest_estimate(&found.files, common.scan.max_line) {
+            Some(t) => Some(t),
+            None => first_pass_newest(common, found, spec)?,
+        }
+    } else {
+        None
+    };
+    Ok(windowed(common, newest))
+}
+
+fn windowed(common: &Common, newest: Option<i64>) -> crate::filter::Filter {
+    let mut filter = common.filter.clone();
+    let newest = newest.unwrap_or(i64::MAX);
+    filter.since_ns = common.since.map(|b| b.resolve(newest));
+    filter.until_ns = common.until.map(|b| b.resolve(newest));
+    filter
+}
+
+fn first_pass_newest(
+    common: &Common,
+    found: &Discovery,
+    spec: &dyn Fn(crate::filter::Filter) -> TallySpec,
+) -> Result<Option<i64>, Error> {
+    let quiet: ProgressFn = Arc::new(|_| {});
+    let all = spec(crate::filter::Filter::default());
+    let tally = with_pool(common.threads, || {
+        engine::scan(&found.files, &all, &common.scan, &quiet)
+    })?;
+    let newest = tally.input.newest_any_ns;
+    Ok((newest != i64::MIN).then_some(newest))
+}
+
+/// Scans with the window placed; when a relative window was placed from an estimate, checks
+/// it against the newest record the scan saw and scans again if the estimate was short.
+fn scan_windowed(
+    common: &Common,
+    found: &Discovery,
+    spec: &dyn Fn(crate::filter::Filter) -> TallySpec,
+) -> Result<Tally, Error> {
+    let mut filter = resolve_window(common, found, spec)?;
+    let (bar, progress) = progress_for(common, found);
+    let mut tally;
+    loop {
+        let full = spec(filter.clone());
+        tally = with_pool(common.threads, || {
+            engine::scan(&found.files, &full, &common.scan, &progress)
+        })?;
+        let seen = tally.input.newest_any_ns;
+        let corrected = windowed(common, Some(seen));
+        if !common.window_is_relative()
+            || seen == i64::MIN
+            || (corrected.since_ns == filter.since_ns && corrected.until_ns == filter.until_ns)
+        {
+            break;
+        }
+        // Records are nearly in start order, not exactly: the tails missed the newest one.
+        filter = corrected;
+        bar.set_position(0);
+    }
+    bar.finish_and_clear();
+    Ok(tally)
+}
+
+fn progress_for(common: &Common, found: &Discovery) -> (ProgressBar, ProgressFn) {
     let total: u64 = found.files.iter().map(|f| f.len).sum();
     let has_stream = found.files.iter().any(|f| !f.regular);
-    let bar = progress_bar(total, has_stream, c.quiet);
+    let bar = progress_bar(total, has_stream, common.quiet);
     let tick = bar.clone();
-    let progress: ProgressFn = Arc::new(move |n| tick.inc(n));
+    (bar, Arc::new(move |n| tick.inc(n)))
+}
 
-    let tally = with_pool(c.threads, || {
-        engine::scan(&found.files, &c.spec, &c.scan, &progress)
-    })?;
-    bar.finish_and_clear();
-
-    if let Some(path) = &c.invalid_lines {
-        write_invalid_lines(path, &tally, &found)?;
-    }
-    let report = report::build(&tally, &found, &c.table, &c.report);
-    for p in &report.input.problems {
+fn warn_problems(h: &report::InputHealth, found: &Discovery) {
+    for p in &h.problems {
         if !found.skipped.iter().any(|s| s.display == p.path) {
             warn(&format!(
                 "{}: {} ({})",
@@ -108,23 +351,11 @@ fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
             ));
         }
     }
-    let h = &report.input;
-    if h.records == 0 && h.filtered_out == 0 {
-        if !c.quiet {
-            warn(&render::health_line(h));
-        }
-        return Err(Error::NoInput(
-            "no BlobStore audit records found".to_string(),
-        ));
-    }
-    write_stdout(|out| render::report(&report, c.format, out))?;
-    if !c.quiet {
+}
+
+fn summary(common: &Common, h: &report::InputHealth) {
+    if !common.quiet {
         warn(&render::health_line(h));
-    }
-    if h.files_skipped > 0 || h.files_partial > 0 {
-        Ok(Outcome::Incomplete)
-    } else {
-        Ok(Outcome::Clean)
     }
 }
 

@@ -6,13 +6,29 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const REPORT_EXAMPLES: &str = "\
 Examples:
-  bsaudit report /var/log/blobstore/            rank error codes of every service
-  bsaudit report --service blobnode --code 6xx  only BLOBNODE's special codes
-  bsaudit report --all --top 0 --format json    every code, as JSON for scripts
-  zcat 0-0.log.gz | bsaudit report -            read standard input
+  bsaudit report /var/log/blobstore/                   rank error codes of every service
+  bsaudit report --service blobnode --code 6xx         only BLOBNODE's special codes
+  bsaudit report --service blobnode --code 613 --by disk   which disks are broken
+  bsaudit report --last 2h DIR                         the two hours before the newest record
+  bsaudit report --since 2025-11-24T10:40:00Z DIR      from a point in time (UTC)
+  bsaudit report --fail-on 'error_rate>1%' DIR         exit 1 when the rule fires (cron, CI)
+  bsaudit report --all --top 0 --format json           every code, as JSON for scripts
+  zcat 0-0.log.gz | bsaudit report -                   read standard input
 
 Exit status: 0 report printed, 1 report printed but some input was skipped or
-only partly read, 2 usage error or nothing readable.";
+only partly read, or a --fail-on rule fired; 2 usage error or nothing readable.";
+
+const TIMELINE_EXAMPLES: &str = "\
+Examples:
+  bsaudit timeline /var/log/blobstore/                 requests and errors per minute per service
+  bsaudit timeline --by service,code --service blobnode --bucket 5m DIR
+  bsaudit timeline --last 1h --format csv DIR          the raw series";
+
+const LINES_EXAMPLES: &str = "\
+Examples:
+  bsaudit lines --service blobnode --code 613 --limit 3 DIR    three raw records
+  bsaudit lines --trace de694f5829b84056 DIR                   every hop of one trace
+  bsaudit lines --min-duration 2s --format json DIR            slow requests, parsed";
 
 const CODES_EXAMPLES: &str = "\
 Examples:
@@ -20,8 +36,8 @@ Examples:
   bsaudit codes 613 499         explain two codes
   bsaudit codes --format csv    the table as CSV";
 
-/// Reads CubeFS BlobStore audit logs and tells which services fail, with which codes, what
-/// the codes mean and how slow the requests were.
+/// Reads CubeFS BlobStore audit logs and tells which services are failing, with which codes,
+/// what the codes mean, since when and how slow.
 #[derive(Debug, Parser)]
 #[command(name = "bsaudit", version, about, max_term_width = 100)]
 pub struct Cli {
@@ -36,6 +52,12 @@ pub enum CommandArgs {
     /// Scan audit logs and rank status codes per service, with their meanings.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
+    /// Requests and errors per time bucket, as a chart or raw series.
+    #[command(after_help = TIMELINE_EXAMPLES)]
+    Timeline(TimelineArgs),
+    /// Print the raw records that match, in input order.
+    #[command(after_help = LINES_EXAMPLES)]
+    Lines(LinesArgs),
     /// Explain status codes from the embedded code table.
     #[command(after_help = CODES_EXAMPLES)]
     Codes(CodesArgs),
@@ -54,32 +76,21 @@ pub enum FormatArg {
     Markdown,
 }
 
-/// Options of `bsaudit report`.
+/// Output formats of `lines`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LinesFormatArg {
+    /// The lines as they are in the logs.
+    Raw,
+    /// One parsed JSON object per line.
+    Json,
+}
+
+/// Where to read and how.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub struct InputArgs {
     /// Files or directories (walked recursively); `-` reads standard input.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-
-    /// Ranked groups to show (0 shows all).
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub top: usize,
-
-    /// Rank every code, successes and benign codes included (default: errors only).
-    #[arg(long)]
-    pub all: bool,
-
-    /// Keep only this service (case-insensitive; repeatable, or comma-separated).
-    #[arg(long = "service", value_name = "NAME", value_delimiter = ',')]
-    pub services: Vec<String>,
-
-    /// Keep only these codes: 613, 6xx or 500-599 (repeatable, or comma-separated).
-    #[arg(long = "code", value_name = "SPEC", value_delimiter = ',')]
-    pub codes: Vec<String>,
-
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
 
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
@@ -89,17 +100,9 @@ pub struct ReportArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Extra or overriding code-table rows, in the embedded table's TSV format.
-    #[arg(long, value_name = "FILE")]
-    pub code_table: Option<PathBuf>,
-
     /// Lines longer than this are skipped and counted as oversized (e.g. 4096, 64KiB, 1MiB).
     #[arg(long, value_name = "SIZE", default_value = "1MiB")]
     pub max_line: String,
-
-    /// Write every malformed line (and incomplete tail) to FILE as `path:line: reason: text`.
-    #[arg(long, value_name = "FILE")]
-    pub invalid_lines: Option<PathBuf>,
 
     /// Follow symbolic links while walking directories (loops are reported and skipped).
     #[arg(long)]
@@ -116,6 +119,146 @@ pub struct ReportArgs {
     /// Size of the pieces big files are split into for parallel scanning.
     #[arg(long, value_name = "SIZE", default_value = "8MiB", hide = true)]
     pub chunk_size: String,
+}
+
+/// Which records to keep.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Keep only this service (case-insensitive; repeatable, or comma-separated).
+    #[arg(long = "service", value_name = "NAME", value_delimiter = ',')]
+    pub services: Vec<String>,
+
+    /// Keep only these codes: 613, 6xx or 500-599 (repeatable, or comma-separated).
+    #[arg(long = "code", value_name = "SPEC", value_delimiter = ',')]
+    pub codes: Vec<String>,
+
+    /// Keep records starting at or after T: RFC 3339 (2025-11-24T10:42:00Z; no zone = UTC
+    /// unless --local), a date (2025-11-24), or a duration before the newest record (90m).
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+
+    /// Keep records starting before T (same forms as --since; the window is [since, until)).
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+
+    /// Keep the last D before the newest record (same as --since D), e.g. 2h.
+    #[arg(long, value_name = "D", conflicts_with = "since")]
+    pub last: Option<String>,
+
+    /// Read times without a zone in the system's time zone instead of UTC.
+    #[arg(long)]
+    pub local: bool,
+
+    /// Keep only this API (path template such as shard.get; repeatable).
+    #[arg(long = "api", value_name = "API")]
+    pub apis: Vec<String>,
+
+    /// Keep only requests served by this host:port (repeatable).
+    #[arg(long = "host", value_name = "HOST")]
+    pub hosts: Vec<String>,
+
+    /// Keep only this trace id (repeatable).
+    #[arg(long = "trace", value_name = "ID")]
+    pub traces: Vec<String>,
+
+    /// Keep only requests that took at least D (e.g. 500ms, 2s).
+    #[arg(long, value_name = "D")]
+    pub min_duration: Option<String>,
+}
+
+/// Options of `bsaudit report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Ranked groups to show (0 shows all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Rank every code, successes and benign codes included (default: errors only).
+    #[arg(long)]
+    pub all: bool,
+
+    /// Group by these (comma-separated): service, code, method, api, host, disk, vuid, bucket.
+    #[arg(long, value_name = "DIMS", default_value = "service,code")]
+    pub by: String,
+
+    /// Bucket size for --by bucket and the sparklines (e.g. 1m, 10m, 1h).
+    #[arg(long, value_name = "D")]
+    pub bucket: Option<String>,
+
+    /// Most groups kept exactly; the rest are folded into "other" (and said so).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_groups: usize,
+
+    /// Exit 1 when a rule holds, e.g. 'error_rate>1%', 'BLOBNODE:613>0', 'ACCESS:5xx>0.5%',
+    /// 'PROXY:p99>2s' (repeatable; see the README for the grammar).
+    #[arg(long = "fail-on", value_name = "RULE")]
+    pub fail_on: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Extra or overriding code-table rows, in the embedded table's TSV format.
+    #[arg(long, value_name = "FILE")]
+    pub code_table: Option<PathBuf>,
+
+    /// Write every malformed line (and incomplete tail) to FILE as `path:line: reason: text`.
+    #[arg(long, value_name = "FILE")]
+    pub invalid_lines: Option<PathBuf>,
+}
+
+/// Options of `bsaudit timeline`.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Bucket size (e.g. 30s, 1m, 10m, 1h).
+    #[arg(long, value_name = "D", default_value = "1m")]
+    pub bucket: String,
+
+    /// One series per service, or per (service, code) group: `service` or `service,code`.
+    #[arg(long, value_name = "DIMS", default_value = "service")]
+    pub by: String,
+
+    /// Series to chart (the busiest in errors, then requests; 0 shows all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Extra or overriding code-table rows, in the embedded table's TSV format.
+    #[arg(long, value_name = "FILE")]
+    pub code_table: Option<PathBuf>,
+}
+
+/// Options of `bsaudit lines`.
+#[derive(Debug, Args)]
+pub struct LinesArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Stop after N records.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+
+    /// `raw` lines as in the logs, or `json`, one parsed object per line.
+    #[arg(long, value_enum, default_value_t = LinesFormatArg::Raw)]
+    pub format: LinesFormatArg,
 }
 
 /// Options of `bsaudit codes`.

@@ -1,52 +1,121 @@
 //! The validated configuration of one run, built once from the command line.
 //!
-//! Everything that can be wrong with the arguments is found here (bad code specs, sizes, an
-//! unreadable code table, stdin on a terminal), so the work that follows never sees clap and
-//! never fails on an argument.
+//! Everything that can be wrong with the arguments is found here (bad code specs, sizes,
+//! times, dimensions, rules, an unreadable code table, stdin on a terminal), so the work that
+//! follows never sees clap and never fails on an argument.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::cli::{Cli, CodesArgs, CommandArgs, FormatArg, ReportArgs};
+use crate::cli::{
+    Cli, CodesArgs, CommandArgs, FilterArgs, FormatArg, InputArgs, LinesArgs, LinesFormatArg,
+    ReportArgs, TimelineArgs,
+};
 use crate::codes::CodeTable;
+use crate::dims::{Dim, Dims};
 use crate::engine::ScanSettings;
 use crate::error::Error;
+use crate::fail_on::Rule;
 use crate::filter::{CodeSpec, Filter};
 use crate::input::discover::InputKind;
 use crate::render::Format;
 use crate::report::ReportOptions;
-use crate::tally::TallySpec;
+use crate::time::{Bound, parse_bound, parse_duration};
 
 /// A validated command.
 pub enum Config {
     /// `bsaudit report`.
     Report(ReportConfig),
+    /// `bsaudit timeline`.
+    Timeline(TimelineConfig),
+    /// `bsaudit lines`.
+    Lines(LinesConfig),
     /// `bsaudit codes`.
     Codes(CodesConfig),
 }
 
-/// Everything `report` needs.
-pub struct ReportConfig {
+/// What every scanning command shares: inputs, filters, window, scanner settings.
+pub struct Common {
     /// Inputs in command-line order.
     pub inputs: Vec<InputKind>,
     /// Follow symlinks while walking.
     pub follow_links: bool,
-    /// Which records to keep, and what else to collect.
-    pub spec: TallySpec,
-    /// Where to write invalid lines.
-    pub invalid_lines: Option<PathBuf>,
-    /// Ranking options.
-    pub report: ReportOptions,
-    /// Output format.
-    pub format: Format,
     /// Worker threads; `None` is one per core.
     pub threads: Option<usize>,
     /// No progress bar or summary line.
     pub quiet: bool,
-    /// The code table, with the user's rows applied.
-    pub table: CodeTable,
     /// Scanner settings.
     pub scan: ScanSettings,
+    /// Record filters (the time window is filled in once the input is known).
+    pub filter: Filter,
+    /// `--since`, as given.
+    pub since: Option<Bound>,
+    /// `--until`, as given.
+    pub until: Option<Bound>,
+}
+
+impl Common {
+    /// Whether the window depends on the newest record of the input.
+    pub fn window_is_relative(&self) -> bool {
+        self.since.is_some_and(Bound::is_relative) || self.until.is_some_and(Bound::is_relative)
+    }
+}
+
+/// Everything `report` needs.
+pub struct ReportConfig {
+    /// Inputs, filters, window.
+    pub common: Common,
+    /// Ranking options.
+    pub report: ReportOptions,
+    /// Grouping.
+    pub dims: Dims,
+    /// Bucket size (ns) for `--by bucket` and sparklines.
+    pub bucket_ns: Option<i64>,
+    /// Most groups kept exactly.
+    pub max_groups: usize,
+    /// `--fail-on` rules.
+    pub fail_on: Vec<Rule>,
+    /// Output format.
+    pub format: Format,
+    /// The code table, with the user's rows applied.
+    pub table: CodeTable,
+    /// Where to write invalid lines.
+    pub invalid_lines: Option<PathBuf>,
+}
+
+/// What a timeline's series are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Series {
+    /// One per service.
+    Service,
+    /// One per (service, code).
+    Group,
+}
+
+/// Everything `timeline` needs.
+pub struct TimelineConfig {
+    /// Inputs, filters, window.
+    pub common: Common,
+    /// Bucket size (ns).
+    pub bucket_ns: i64,
+    /// Series kind.
+    pub series: Series,
+    /// Series to chart; 0 is all.
+    pub top: usize,
+    /// Output format.
+    pub format: Format,
+    /// The code table (for classes).
+    pub table: CodeTable,
+}
+
+/// Everything `lines` needs.
+pub struct LinesConfig {
+    /// Inputs, filters, window.
+    pub common: Common,
+    /// Stop after this many records.
+    pub limit: Option<u64>,
+    /// Print parsed JSON objects instead of raw lines.
+    pub json: bool,
 }
 
 /// Everything `codes` needs.
@@ -67,6 +136,10 @@ impl Config {
             CommandArgs::Report(args) => {
                 Ok(Config::Report(report_config(args, stdin_is_terminal)?))
             }
+            CommandArgs::Timeline(args) => {
+                Ok(Config::Timeline(timeline_config(args, stdin_is_terminal)?))
+            }
+            CommandArgs::Lines(args) => Ok(Config::Lines(lines_config(args, stdin_is_terminal)?)),
             CommandArgs::Codes(args) => Ok(Config::Codes(codes_config(args)?)),
         }
     }
@@ -77,10 +150,14 @@ impl Config {
     }
 }
 
-fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConfig, Error> {
-    let inputs = if args.paths.is_empty() {
+fn usage(message: String) -> Error {
+    Error::Usage(message)
+}
+
+fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Result<Common, Error> {
+    let inputs = if input.paths.is_empty() {
         if stdin_is_terminal {
-            return Err(Error::Usage(
+            return Err(usage(
                 "no PATH given and standard input is a terminal; name files or directories, \
                  or pipe logs in (use `-` for stdin)"
                     .to_string(),
@@ -88,7 +165,8 @@ fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConf
         }
         vec![InputKind::Stdin]
     } else {
-        args.paths
+        input
+            .paths
             .into_iter()
             .map(|p| {
                 if p.as_os_str() == "-" {
@@ -99,56 +177,144 @@ fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConf
             })
             .collect()
     };
-    if inputs.iter().filter(|i| **i == InputKind::Stdin).count() > 1 {
-        return Err(Error::Usage(
+    let stdin_count = inputs.iter().filter(|i| **i == InputKind::Stdin).count();
+    if stdin_count > 1 {
+        return Err(usage(
             "standard input (`-`) can be read only once".to_string(),
         ));
     }
-    let codes = args
+    if input.threads == Some(0) {
+        return Err(usage("--threads must be at least 1".to_string()));
+    }
+    let max_line = parse_size(&input.max_line, "--max-line")?;
+    let chunk_size = parse_size(&input.chunk_size, "--chunk-size")?;
+
+    let codes = filter
         .codes
         .iter()
         .map(|s| CodeSpec::parse(s))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Usage)?;
-    let services = args
-        .services
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.as_bytes().to_vec())
-        .collect();
-    if args.threads == Some(0) {
-        return Err(Error::Usage("--threads must be at least 1".to_string()));
+        .map_err(usage)?;
+    let bytes = |list: &[String]| -> Vec<Vec<u8>> {
+        list.iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_bytes().to_vec())
+            .collect()
+    };
+    let bound = |text: &Option<String>, what: &str| -> Result<Option<Bound>, Error> {
+        text.as_deref()
+            .map(|t| parse_bound(t, filter.local).map_err(|e| usage(format!("{what}: {e}"))))
+            .transpose()
+    };
+    let since = match &filter.last {
+        Some(d) => Some(Bound::BeforeNewest(
+            parse_duration(d).map_err(|e| usage(format!("--last: {e}")))?,
+        )),
+        None => bound(&filter.since, "--since")?,
+    };
+    let until = bound(&filter.until, "--until")?;
+    if let (Some(Bound::At(s)), Some(Bound::At(u))) = (since, until)
+        && s >= u
+    {
+        return Err(usage("--since must be before --until".to_string()));
     }
-    let max_line = parse_size(&args.max_line, "--max-line")?;
-    let chunk_size = parse_size(&args.chunk_size, "--chunk-size")?;
-    Ok(ReportConfig {
+    let min_duration_us = filter
+        .min_duration
+        .as_deref()
+        .map(|d| {
+            parse_duration(d)
+                .map(|ns| (ns / 1000) as u64)
+                .map_err(|e| usage(format!("--min-duration: {e}")))
+        })
+        .transpose()?;
+    let common = Common {
         inputs,
-        follow_links: args.follow,
-        spec: TallySpec {
-            filter: Filter {
-                services,
-                codes,
-                since_ns: None,
-                until_ns: None,
-            },
-            keep_invalid: args.invalid_lines.is_some(),
+        follow_links: input.follow,
+        threads: input.threads,
+        quiet: input.quiet,
+        scan: ScanSettings {
+            max_line: usize::try_from(max_line).unwrap_or(usize::MAX),
+            chunk_size,
+            use_mmap: !input.no_mmap,
+            ..ScanSettings::default()
         },
-        invalid_lines: args.invalid_lines,
+        filter: Filter {
+            services: bytes(&filter.services),
+            codes,
+            since_ns: None,
+            until_ns: None,
+            apis: bytes(&filter.apis),
+            hosts: bytes(&filter.hosts),
+            traces: bytes(&filter.traces),
+            min_duration_us,
+        },
+        since,
+        until,
+    };
+    if stdin_count > 0 && common.window_is_relative() {
+        return Err(usage(
+            "a window relative to the newest record (--last, or a duration in --since/--until) \
+             needs files: standard input cannot be read twice; give an absolute time"
+                .to_string(),
+        ));
+    }
+    Ok(common)
+}
+
+fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConfig, Error> {
+    let dims = Dims::parse(&args.by).map_err(usage)?;
+    let bucket_ns = args.bucket.as_deref().map(parse_bucket).transpose()?;
+    if args.max_groups == 0 {
+        return Err(usage("--max-groups must be at least 1".to_string()));
+    }
+    let fail_on = args
+        .fail_on
+        .iter()
+        .map(|r| Rule::parse(r).map_err(usage))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ReportConfig {
+        common: common(args.input, args.filter, stdin_is_terminal)?,
         report: ReportOptions {
             top: args.top,
             all: args.all,
         },
+        dims,
+        bucket_ns,
+        max_groups: args.max_groups,
+        fail_on,
         format: format(args.format),
-        threads: args.threads,
-        quiet: args.quiet,
         table: load_table(args.code_table)?,
-        scan: ScanSettings {
-            max_line: usize::try_from(max_line).unwrap_or(usize::MAX),
-            chunk_size,
-            use_mmap: !args.no_mmap,
-            ..ScanSettings::default()
-        },
+        invalid_lines: args.invalid_lines,
+    })
+}
+
+fn timeline_config(args: TimelineArgs, stdin_is_terminal: bool) -> Result<TimelineConfig, Error> {
+    let dims = Dims::parse(&args.by).map_err(usage)?;
+    let series = match dims.list() {
+        [Dim::Service] => Series::Service,
+        [Dim::Service, Dim::Code] => Series::Group,
+        _ => {
+            return Err(usage(
+                "timeline --by takes `service` or `service,code`".to_string(),
+            ));
+        }
+    };
+    Ok(TimelineConfig {
+        common: common(args.input, args.filter, stdin_is_terminal)?,
+        bucket_ns: parse_bucket(&args.bucket)?,
+        series,
+        top: args.top,
+        format: format(args.format),
+        table: load_table(args.code_table)?,
+    })
+}
+
+fn lines_config(args: LinesArgs, stdin_is_terminal: bool) -> Result<LinesConfig, Error> {
+    Ok(LinesConfig {
+        common: common(args.input, args.filter, stdin_is_terminal)?,
+        limit: args.limit,
+        json: args.format == LinesFormatArg::Json,
     })
 }
 
@@ -159,7 +325,7 @@ fn codes_config(args: CodesArgs) -> Result<CodesConfig, Error> {
         .map(|c| {
             c.trim()
                 .parse::<u32>()
-                .map_err(|_| Error::Usage(format!("{c:?} is not a status code")))
+                .map_err(|_| usage(format!("{c:?} is not a status code")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(CodesConfig {
@@ -167,6 +333,15 @@ fn codes_config(args: CodesArgs) -> Result<CodesConfig, Error> {
         format: format(args.format),
         table: load_table(args.code_table)?,
     })
+}
+
+/// A bucket size: a duration of at least one second.
+fn parse_bucket(text: &str) -> Result<i64, Error> {
+    let ns = parse_duration(text).map_err(|e| usage(format!("--bucket: {e}")))?;
+    if ns < 1_000_000_000 {
+        return Err(usage(format!("--bucket {text:?}: at least 1s")));
+    }
+    Ok(ns)
 }
 
 fn format(arg: FormatArg) -> Format {
@@ -179,13 +354,13 @@ fn format(arg: FormatArg) -> Format {
 }
 
 fn load_table(extra: Option<PathBuf>) -> Result<CodeTable, Error> {
-    let mut table = CodeTable::builtin().map_err(|e| Error::Usage(e.to_string()))?;
+    let mut table = CodeTable::builtin().map_err(|e| usage(e.to_string()))?;
     if let Some(path) = extra {
         let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::Usage(format!("cannot read code table {}: {e}", path.display())))?;
+            .map_err(|e| usage(format!("cannot read code table {}: {e}", path.display())))?;
         table
             .extend_from(&text, &path.display().to_string())
-            .map_err(|e| Error::Usage(format!("bad code table {e}")))?;
+            .map_err(|e| usage(format!("bad code table {e}")))?;
     }
     Ok(table)
 }
@@ -194,7 +369,7 @@ fn load_table(extra: Option<PathBuf>) -> Result<CodeTable, Error> {
 /// all binary), at least 1.
 pub fn parse_size(text: &str, what: &str) -> Result<u64, Error> {
     let bad = || {
-        Error::Usage(format!(
+        usage(format!(
             "{what}: invalid size {text:?} (examples: 4096, 64KiB, 1MiB)"
         ))
     };
@@ -235,6 +410,14 @@ mod tests {
         Config::from_cli(Cli::try_parse_from(args).expect("clap accepts"), tty)
     }
 
+    fn report(args: &[&str]) -> ReportConfig {
+        match parse(args, true) {
+            Ok(Config::Report(c)) => c,
+            Ok(_) => panic!("not a report"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     #[test]
     fn stdin_rules() {
         assert!(matches!(
@@ -244,44 +427,85 @@ mod tests {
         let Ok(Config::Report(c)) = parse(&["bsaudit", "report"], false) else {
             panic!("piped stdin is an input");
         };
-        assert_eq!(c.inputs, vec![InputKind::Stdin]);
+        assert_eq!(c.common.inputs, vec![InputKind::Stdin]);
         assert!(matches!(
             parse(&["bsaudit", "report", "-", "-"], false),
+            Err(Error::Usage(_))
+        ));
+        // A relative window needs the newest record before the scan: not from a pipe.
+        assert!(matches!(
+            parse(&["bsaudit", "report", "--last", "1h"], false),
             Err(Error::Usage(_))
         ));
     }
 
     #[test]
     fn filters_are_validated() {
-        let Ok(Config::Report(c)) = parse(
+        let c = report(&[
+            "bsaudit",
+            "report",
+            "x",
+            "--service",
+            "blobnode,access",
+            "--code",
+            "6xx",
+            "--code",
+            "499",
+            "--api",
+            "shard.get",
+            "--min-duration",
+            "500ms",
+            "--trace",
+            "abc",
+        ]);
+        assert_eq!(c.common.filter.services.len(), 2);
+        assert_eq!(c.common.filter.codes.len(), 2);
+        assert_eq!(c.common.filter.min_duration_us, Some(500_000));
+        for bad in [
+            &["--code", "6x1"][..],
+            &["--threads", "0"],
+            &["--since", "soon"],
+            &["--by", "rack"],
+            &["--bucket", "10ms"],
+            &["--fail-on", "error_rate>>1"],
             &[
-                "bsaudit",
-                "report",
-                "x",
-                "--service",
-                "blobnode,access",
-                "--code",
-                "6xx",
-                "--code",
-                "499",
+                "--since",
+                "2025-11-24T11:00:00Z",
+                "--until",
+                "2025-11-24T10:00:00Z",
             ],
-            true,
-        ) else {
-            panic!("valid");
-        };
-        assert_eq!(c.spec.filter.services.len(), 2);
-        assert_eq!(c.spec.filter.codes.len(), 2);
-        assert!(matches!(
-            parse(&["bsaudit", "report", "x", "--code", "6x5"], true),
-            Err(Error::Usage(_))
-        ));
-        assert!(matches!(
-            parse(&["bsaudit", "report", "x", "--threads", "0"], true),
-            Err(Error::Usage(_))
-        ));
+        ] {
+            let mut args = vec!["bsaudit", "report", "x"];
+            args.extend_from_slice(bad);
+            assert!(
+                matches!(parse(&args, true), Err(Error::Usage(_))),
+                "{bad:?}"
+            );
+        }
         assert!(matches!(
             parse(&["bsaudit", "codes", "abc"], true),
             Err(Error::Usage(_))
         ));
+        assert!(matches!(
+            parse(&["bsaudit", "timeline", "x", "--by", "disk"], true),
+            Err(Error::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn windows() {
+        let c = report(&["bsaudit", "report", "x", "--last", "2h"]);
+        assert_eq!(c.common.since, Some(Bound::BeforeNewest(7_200_000_000_000)));
+        assert!(c.common.window_is_relative());
+        let c = report(&[
+            "bsaudit",
+            "report",
+            "x",
+            "--since",
+            "2025-11-24",
+            "--until",
+            "2025-11-25",
+        ]);
+        assert!(!c.common.window_is_relative());
     }
 }

@@ -80,3 +80,82 @@ fn codes_explained() {
 fn codes_csv() {
     insta::assert_snapshot!(stdout(&["codes", "--format", "csv"]));
 }
+
+#[test]
+fn report_by_disk_and_host() {
+    insta::assert_snapshot!(stdout(&[
+        "report",
+        "testdata/cluster",
+        "--service",
+        "blobnode",
+        "--code",
+        "613",
+        "--by",
+        "disk,host"
+    ]));
+}
+
+#[test]
+fn report_by_api_markdown() {
+    insta::assert_snapshot!(stdout(&[
+        "report",
+        "testdata/cluster",
+        "--by",
+        "service,api",
+        "--top",
+        "5",
+        "--format",
+        "markdown"
+    ]));
+}
+
+#[test]
+fn report_by_bucket_csv() {
+    insta::assert_snapshot!(stdout(&[
+        "report",
+        "testdata/cluster",
+        "--code",
+        "613",
+        "--by",
+        "bucket",
+        "--bucket",
+        "5m",
+        "--format",
+        "csv"
+    ]));
+}
+
+#[test]
+fn timeline_services() {
+    insta::assert_snapshot!(stdout(&["timeline", "testdata/cluster"]));
+}
+
+#[test]
+fn timeline_blobnode_codes() {
+    insta::assert_snapshot!(stdout(&[
+        "timeline",
+        "testdata/cluster",
+        "--by",
+        "service,code",
+        "--service",
+        "blobnode",
+        "--bucket",
+        "5m"
+    ]));
+}
+
+#[test]
+fn lines_json() {
+    insta::assert_snapshot!(stdout(&[
+        "lines",
+        "testdata/cluster",
+        "--service",
+        "blobnode",
+        "--code",
+        "613",
+        "--limit",
+        "3",
+        "--format",
+        "json"
+    ]));
+}

@@ -1,15 +1,14 @@
-//! CSV output: a header row, then one row per ranked group. Columns are stable for scripts;
-//! input health goes to stderr.
+//! CSV output: a header row, then one row per ranked group. The columns are the rank, the
+//! `--by` dimensions (service, code by default), then a fixed list; input health goes to
+//! stderr.
 
 use std::io::{self, Write};
 
+use crate::dims::Dim;
 use crate::report::Report;
 
-/// The header row.
-pub const REPORT_COLUMNS: [&str; 19] = [
-    "rank",
-    "service",
-    "code",
+/// The columns after the dimensions.
+pub const REPORT_COLUMNS: [&str; 17] = [
     "count",
     "share",
     "class",
@@ -26,34 +25,43 @@ pub const REPORT_COLUMNS: [&str; 19] = [
     "resp_bytes",
     "service_requests",
     "sample_trace_ids",
+    "onset",
 ];
 
 /// Writes the ranked groups.
 pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let dims: Vec<Dim> =
+        r.by.iter()
+            .filter_map(|name| Dim::ALL.into_iter().find(|d| d.as_str() == *name))
+            .collect();
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(REPORT_COLUMNS).map_err(io::Error::from)?;
+    let mut header = vec!["rank"];
+    header.extend(dims.iter().map(|d| d.as_str()));
+    header.extend(REPORT_COLUMNS);
+    w.write_record(&header).map_err(io::Error::from)?;
     for (i, g) in r.groups.iter().enumerate() {
-        let requests = r
-            .services
-            .iter()
-            .find(|s| s.service == g.service)
-            .map_or(0, |s| s.requests);
-        let (owner, message, origin) = match &g.meaning {
-            Some(m) => (m.owner.as_str(), m.message.as_str(), m.origin.as_str()),
-            None => ("", "unknown", ""),
+        let requests = g
+            .service
+            .as_ref()
+            .and_then(|name| r.services.iter().find(|s| &s.service == name))
+            .map(|s| s.requests.to_string())
+            .unwrap_or_default();
+        let (owner, message, origin) = match (&g.meaning, g.code) {
+            (Some(m), _) => (m.owner.as_str(), m.message.as_str(), m.origin.as_str()),
+            (None, Some(_)) => ("", "unknown", ""),
+            (None, None) => ("", "", ""),
         };
         let traces: Vec<&str> = g
             .samples
             .iter()
             .filter_map(|s| s.trace_id.as_deref())
             .collect();
-        w.write_record([
-            (i + 1).to_string(),
-            g.service.clone(),
-            g.code.to_string(),
+        let mut row = vec![(i + 1).to_string()];
+        row.extend(dims.iter().map(|&d| g.value(d)));
+        row.extend([
             g.count.to_string(),
             format!("{:.6}", g.share),
-            g.class.to_string(),
+            g.class.map(|c| c.to_string()).unwrap_or_default(),
             owner.to_string(),
             message.to_string(),
             origin.to_string(),
@@ -65,10 +73,11 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             g.first_seen.clone(),
             g.last_seen.clone(),
             g.resp_bytes.to_string(),
-            requests.to_string(),
+            requests,
             traces.join(" "),
-        ])
-        .map_err(io::Error::from)?;
+            g.onset.clone().unwrap_or_default(),
+        ]);
+        w.write_record(&row).map_err(io::Error::from)?;
     }
     w.flush()
 }

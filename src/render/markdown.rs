@@ -51,7 +51,8 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "\n### Top codes ({} of {} groups)\n",
+        "\n### Top groups by {} ({} of {})\n",
+        r.by.join(", "),
         r.groups.len(),
         r.groups_total
     )?;
@@ -59,41 +60,26 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "No errors.")?;
         return Ok(());
     }
+    let (header, rows) = super::group_rows(r);
+    writeln!(out, "| {} |", header.join(" | "))?;
     writeln!(
         out,
-        "| # | service | code | count | share | class | message | p50 | p99 | max | first seen | last seen |"
+        "|{}|",
+        header.iter().map(|_| "---").collect::<Vec<_>>().join("|")
     )?;
-    writeln!(out, "|--:|---|--:|--:|--:|---|---|--:|--:|--:|---|---|")?;
-    for (i, g) in r.groups.iter().enumerate() {
-        writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            i + 1,
-            cell(&g.service),
-            g.code,
-            g.count,
-            percent(g.share),
-            g.class,
-            g.meaning
-                .as_ref()
-                .map_or_else(|| "unknown".to_string(), |m| cell(&m.message)),
-            human_us(g.latency_us.p50),
-            human_us(g.latency_us.p99),
-            human_us(g.latency_us.max),
-            g.first_seen,
-            g.last_seen
-        )?;
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+        writeln!(out, "| {} |", cells.join(" | "))?;
     }
     writeln!(out, "\n### What they mean\n")?;
     for (i, g) in r.groups.iter().enumerate() {
+        let name = cell(&super::group_name(r, g));
         match &g.meaning {
             Some(m) => {
                 writeln!(
                     out,
-                    "{}. **{} {}** `{}` (owner {}, {}): {}",
+                    "{}. **{name}** `{}` (owner {}, {}): {}",
                     i + 1,
-                    cell(&g.service),
-                    g.code,
                     m.message,
                     m.owner,
                     m.origin.as_str(),
@@ -103,14 +89,10 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                     writeln!(out, "   - Check: {}", m.hint)?;
                 }
             }
-            None => writeln!(
-                out,
-                "{}. **{} {}**: not in the code table (class {} by range)",
-                i + 1,
-                cell(&g.service),
-                g.code,
-                g.class
-            )?,
+            None => writeln!(out, "{}. **{name}**", i + 1)?,
+        }
+        if let Some(onset) = &g.onset {
+            writeln!(out, "   - Rising since {onset}")?;
         }
         for s in &g.samples {
             writeln!(

@@ -5,12 +5,15 @@ pub mod codes;
 pub mod csv;
 pub mod invalid;
 pub mod json;
+pub mod lines;
 pub mod markdown;
 pub mod table;
+pub mod timeline;
 
 use std::fmt::Write as _;
 
-use crate::report::{InputHealth, Report};
+use crate::dims::Dim;
+use crate::report::{GroupReport, InputHealth, Report};
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +95,95 @@ pub fn line_accounting(h: &InputHealth) -> String {
         let _ = write!(s, ", {} incomplete tail", h.incomplete_tail);
     }
     s
+}
+
+/// The ranked groups as text cells for the table and Markdown outputs: a header and one row
+/// per group (rank, the dimensions, counts, meaning, latency, times, trend).
+pub fn group_rows(r: &Report) -> (Vec<String>, Vec<Vec<String>>) {
+    let dims: Vec<Dim> =
+        r.by.iter()
+            .filter_map(|name| Dim::ALL.into_iter().find(|d| d.as_str() == *name))
+            .collect();
+    let has_code = dims.contains(&Dim::Code);
+    let has_trend = r.groups.iter().any(|g| g.sparkline.is_some());
+    // Within one UTC day, times of day are enough.
+    let day = |t: &Option<String>| t.as_deref().and_then(|t| t.get(..10)).map(str::to_string);
+    let one_day =
+        day(&r.input.first_seen).is_some() && day(&r.input.first_seen) == day(&r.input.last_seen);
+    let mut header = vec!["#".to_string()];
+    header.extend(dims.iter().map(|d| d.as_str().to_string()));
+    header.extend(["count", "share"].map(String::from));
+    if has_code {
+        header.extend(["class", "message"].map(String::from));
+    }
+    header.extend(["p50", "p99", "max", "first seen", "last seen"].map(String::from));
+    if has_trend {
+        header.extend(["onset", "trend"].map(String::from));
+    }
+    let rows = r
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| group_row(i, g, &dims, has_code, has_trend, one_day))
+        .collect();
+    (header, rows)
+}
+
+fn group_row(
+    i: usize,
+    g: &GroupReport,
+    dims: &[Dim],
+    has_code: bool,
+    has_trend: bool,
+    one_day: bool,
+) -> Vec<String> {
+    let time = |t: &str| {
+        let short = short_time(t);
+        if one_day {
+            short.get(11..).unwrap_or(&short).to_string()
+        } else {
+            short
+        }
+    };
+    let mut row = vec![(i + 1).to_string()];
+    row.extend(dims.iter().map(|&d| sanitize(&g.value(d))));
+    row.push(g.count.to_string());
+    row.push(percent(g.share));
+    if has_code {
+        row.push(g.class.map(|c| c.to_string()).unwrap_or_default());
+        row.push(
+            g.meaning
+                .as_ref()
+                .map_or_else(|| "unknown".to_string(), |m| m.message.clone()),
+        );
+    }
+    row.push(human_us(g.latency_us.p50));
+    row.push(human_us(g.latency_us.p99));
+    row.push(human_us(g.latency_us.max));
+    row.push(time(&g.first_seen));
+    row.push(time(&g.last_seen));
+    if has_trend {
+        row.push(
+            g.onset
+                .as_deref()
+                .map(time)
+                .unwrap_or_else(|| "-".to_string()),
+        );
+        row.push(g.sparkline.clone().unwrap_or_default());
+    }
+    row
+}
+
+/// How a group is named in prose: its dimension values joined by spaces.
+pub fn group_name(r: &Report, g: &GroupReport) -> String {
+    r.by.iter()
+        .filter_map(|name| Dim::ALL.into_iter().find(|d| d.as_str() == *name))
+        .map(|d| match d {
+            Dim::Service | Dim::Code => sanitize(&g.value(d)),
+            _ => format!("{}={}", d.as_str(), sanitize(&g.value(d))),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A duration in microseconds, in the largest unit that keeps it readable: `850µs`, `8.7ms`,

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 
-use super::{human_bytes, human_us, line_accounting, percent, sanitize, short_time};
+use super::{human_bytes, human_us, line_accounting, percent, sanitize};
 use crate::report::{GroupReport, Report};
 
 /// No borders, one rule under the header: dense rows that still scan well.
@@ -91,62 +91,49 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "\nTop codes ({} of {} groups, by count)",
+        "\nTop groups by {} ({} of {}, by count{})",
+        r.by.join(", "),
         r.groups.len(),
-        r.groups_total
+        r.groups_total,
+        if r.groups_folded > 0 {
+            format!("; {} records in other", r.groups_folded)
+        } else {
+            String::new()
+        }
     )?;
-    let mut t = new_table(
-        &[
-            "#",
-            "service",
-            "code",
-            "count",
-            "share",
-            "class",
-            "message",
-            "p50",
-            "p99",
-            "max",
-            "first seen",
-            "last seen",
-        ],
-        &[0, 2, 3, 4, 7, 8, 9],
-    );
-    for (i, g) in r.groups.iter().enumerate() {
-        t.add_row(vec![
-            (i + 1).to_string(),
-            sanitize(&g.service),
-            g.code.to_string(),
-            g.count.to_string(),
-            percent(g.share),
-            g.class.to_string(),
-            g.meaning
-                .as_ref()
-                .map_or_else(|| "unknown".to_string(), |m| m.message.clone()),
-            human_us(g.latency_us.p50),
-            human_us(g.latency_us.p99),
-            human_us(g.latency_us.max),
-            short_time(&g.first_seen),
-            short_time(&g.last_seen),
-        ]);
+    let (header, rows) = super::group_rows(r);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let right: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| {
+            matches!(
+                **h,
+                "#" | "code" | "count" | "share" | "p50" | "p99" | "max" | "disk" | "vuid"
+            )
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut t = new_table(&header, &right);
+    for row in rows {
+        t.add_row(row);
     }
     writeln!(out, "{}", t.trim_fmt())?;
 
     writeln!(out, "\nWhat they mean")?;
     for (i, g) in r.groups.iter().enumerate() {
-        details(i + 1, g, out)?;
+        details(i + 1, r, g, out)?;
     }
     Ok(())
 }
 
-fn details(rank: usize, g: &GroupReport, out: &mut dyn Write) -> io::Result<()> {
-    match &g.meaning {
-        Some(m) => {
+fn details(rank: usize, r: &Report, g: &GroupReport, out: &mut dyn Write) -> io::Result<()> {
+    let name = super::group_name(r, g);
+    match (&g.meaning, g.code) {
+        (Some(m), _) => {
             writeln!(
                 out,
-                "{rank:>3}. {} {} {:?} (owner {}, {})",
-                sanitize(&g.service),
-                g.code,
+                "{rank:>3}. {name} {:?} (owner {}, {})",
                 m.message,
                 m.owner,
                 m.origin.as_str()
@@ -156,13 +143,15 @@ fn details(rank: usize, g: &GroupReport, out: &mut dyn Write) -> io::Result<()> 
                 writeln!(out, "     Check: {}", m.hint)?;
             }
         }
-        None => writeln!(
+        (None, Some(_)) => writeln!(
             out,
-            "{rank:>3}. {} {}: not in the code table (class {} by range)",
-            sanitize(&g.service),
-            g.code,
-            g.class
+            "{rank:>3}. {name}: not in the code table (class {} by range)",
+            g.class.map(|c| c.to_string()).unwrap_or_default()
         )?,
+        (None, None) => writeln!(out, "{rank:>3}. {name}")?,
+    }
+    if let Some(onset) = &g.onset {
+        writeln!(out, "     Rising since {onset}")?;
     }
     for s in &g.samples {
         writeln!(
