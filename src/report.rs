@@ -542,7 +542,7 @@ const MAX_SPAN_BUCKETS: i64 = 600_000;
 
 impl Span {
     fn of(tally: &Tally, bucket_ns: i64) -> Option<Span> {
-        if tally.timeline.is_empty() || tally.input.records == 0 {
+        if tally.input.records == 0 {
             return None;
         }
         let first = tally.input.first_ns.div_euclid(bucket_ns);
@@ -558,12 +558,16 @@ impl Span {
     /// Counts of one (service, code) per bucket of the span.
     fn series(&self, tally: &Tally, service: u32, code: u32) -> Vec<u64> {
         let mut out = vec![0; self.len];
-        for (&(bucket, s, c), &n) in &tally.timeline {
-            if s == service && c == code {
-                let i = bucket - self.first;
-                if (0..self.len as i64).contains(&i) {
-                    out[i as usize] += n;
-                }
+        let Some(stats) = tally.groups.get(&(service, code)) else {
+            return out;
+        };
+        if stats.buckets.entries().is_empty() {
+            return out;
+        }
+        for &(bucket, n) in stats.buckets.entries() {
+            let i = bucket - self.first;
+            if (0..self.len as i64).contains(&i) {
+                out[i as usize] += n;
             }
         }
         out

@@ -158,6 +158,42 @@ impl AddAssign<&Samples> for Samples {
     }
 }
 
+/// Record counts per time bucket, in arrival order with runs merged. Records come nearly in
+/// time order, so counting is one comparison and an increment; a bucket may appear more than
+/// once (out-of-order records, merged tallies), which readers sum.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Buckets(Vec<(i64, u64)>);
+
+impl Buckets {
+    #[inline]
+    fn add(&mut self, bucket: i64) {
+        match self.0.last_mut() {
+            Some((b, n)) if *b == bucket => *n += 1,
+            _ => self.0.push((bucket, 1)),
+        }
+    }
+
+    /// (bucket, count) entries; a bucket may repeat.
+    pub fn entries(&self) -> &[(i64, u64)] {
+        &self.0
+    }
+
+    fn merge(&mut self, other: &Buckets) {
+        self.0.extend_from_slice(&other.0);
+        // Keep merged lists short: one entry per bucket.
+        if self.0.len() > 64 && !self.0.is_sorted_by_key(|e| e.0) {
+            self.0.sort_unstable_by_key(|e| e.0);
+        }
+        self.0.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                earlier.1 += later.1;
+            }
+            same
+        });
+    }
+}
+
 /// Everything a group of records accumulates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupStats {
@@ -171,6 +207,8 @@ pub struct GroupStats {
     pub resp_bytes: u64,
     /// The earliest requests, for drill-down.
     pub samples: Samples,
+    /// Counts per time bucket, when the tally keeps a timeline.
+    pub buckets: Buckets,
 }
 
 impl Default for GroupStats {
@@ -181,6 +219,7 @@ impl Default for GroupStats {
             last_ns: i64::MIN,
             resp_bytes: 0,
             samples: Samples::default(),
+            buckets: Buckets::default(),
         }
     }
 }
@@ -210,6 +249,7 @@ impl AddAssign<&GroupStats> for GroupStats {
         self.last_ns = self.last_ns.max(o.last_ns);
         self.resp_bytes += o.resp_bytes;
         self.samples += &o.samples;
+        self.buckets.merge(&o.buckets);
     }
 }
 
@@ -401,9 +441,6 @@ impl DimTally {
     }
 }
 
-/// Counts per (time bucket, service id, code), for timelines and sparklines.
-pub type Timeline = GroupTable<(i64, u32, u32), u64>;
-
 /// A problem with one input file, reported by whoever met it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileProblem {
@@ -441,8 +478,7 @@ pub struct Tally {
     pub groups: GroupTable<(u32, u32)>,
     /// Groups by `--by`, when that is not service, code.
     pub dim: DimTally,
-    /// Requests per bucket, service and code, when asked for.
-    pub timeline: Timeline,
+
     /// Lines per (file, chunk), to turn sample positions into line numbers.
     pub chunk_lines: Vec<(u32, u32, u64)>,
     /// Per-file problems.
@@ -494,17 +530,43 @@ impl AddAssign<Tally> for Tally {
         for ((service, code), stats) in &other.groups {
             *self.groups.get_or_insert((remap[*service as usize], *code)) += stats;
         }
-        for (&(bucket, service, code), &n) in &other.timeline {
-            *self
-                .timeline
-                .get_or_insert((bucket, remap[service as usize], code)) += n;
-        }
         // Merges keep every key: the cap applies when counting, and once more in the report.
         self.dim
             .merge(std::mem::take(&mut other.dim), &remap, usize::MAX);
         self.chunk_lines.extend_from_slice(&other.chunk_lines);
         self.problems.extend(other.problems);
         self.invalid += other.invalid;
+    }
+}
+
+/// The bucket of the last start time and where that bucket ends.
+#[derive(Clone, Copy, Debug)]
+struct BucketCache {
+    index: i64,
+    from: i64,
+    to: i64,
+}
+
+impl Default for BucketCache {
+    fn default() -> Self {
+        BucketCache {
+            index: 0,
+            from: 1,
+            to: 0,
+        }
+    }
+}
+
+impl BucketCache {
+    /// The bucket holding `ns` (buckets of `size` ns from the epoch).
+    #[inline]
+    fn bucket_of(&mut self, ns: i64, size: i64) -> i64 {
+        if ns < self.from || ns >= self.to {
+            self.index = ns.div_euclid(size);
+            self.from = self.index.saturating_mul(size);
+            self.to = self.from.saturating_add(size);
+        }
+        self.index
     }
 }
 
@@ -599,6 +661,8 @@ pub struct Tallier<'s> {
     keep_all: bool,
     /// Scratch space for the filter's API check.
     scratch: Vec<u8>,
+    /// The last bucket computed, to skip a division per record.
+    bucket_cache: BucketCache,
     /// The counts so far.
     pub tally: Tally,
 }
@@ -610,6 +674,7 @@ impl<'s> Tallier<'s> {
             spec,
             keep_all: spec.filter.is_empty(),
             scratch: Vec::new(),
+            bucket_cache: BucketCache::default(),
             tally: Tally::default(),
         }
     }
@@ -622,10 +687,13 @@ impl<'s> Tallier<'s> {
         t.input.first_ns = t.input.first_ns.min(rec.start_ns);
         t.input.last_ns = t.input.last_ns.max(rec.start_ns);
         let service = t.services.intern(&rec.service);
-        t.groups.get_or_insert((service, rec.code)).add(rec, pos);
+        let group = t.groups.get_or_insert((service, rec.code));
+        group.add(rec, pos);
         if self.spec.timeline {
-            let bucket = rec.start_ns.div_euclid(self.spec.bucket_ns);
-            *t.timeline.get_or_insert((bucket, service, rec.code)) += 1;
+            group.buckets.add(
+                self.bucket_cache
+                    .bucket_of(rec.start_ns, self.spec.bucket_ns),
+            );
         }
         if let Some(dims) = &self.spec.dims
             && (!self.spec.errors_only || self.spec.classes.class_of(rec.code).is_error())

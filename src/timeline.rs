@@ -99,22 +99,25 @@ pub fn build(
 
     // (service, code) -> (requests, errors) per bucket.
     let mut by_key: BTreeMap<SeriesKey, Vec<(u64, u64)>> = BTreeMap::new();
-    for (&(bucket, service, code), &n) in &tally.timeline {
-        let i = bucket - first;
-        if !(0..len as i64).contains(&i) {
-            continue;
-        }
+    for (&(service, code), stats) in &tally.groups {
         let name = String::from_utf8_lossy(tally.services.name(service)).into_owned();
         let key = match series {
             Series::Service => (name, None),
             Series::Group => (name, Some(code)),
         };
+        let error = table.class_of(code).is_error();
         let points = by_key.entry(key).or_insert_with(|| vec![(0, 0); len]);
-        points[i as usize].0 += n;
-        if table.class_of(code).is_error() {
-            points[i as usize].1 += n;
+        for &(bucket, n) in stats.buckets.entries() {
+            let i = bucket - first;
+            if !(0..len as i64).contains(&i) {
+                continue;
+            }
+            points[i as usize].0 += n;
+            if error {
+                points[i as usize].1 += n;
+            }
+            view.total[i as usize] += n;
         }
-        view.total[i as usize] += n;
     }
     view.series = by_key
         .into_iter()
