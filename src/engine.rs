@@ -235,15 +235,7 @@ fn scan_stream<S: TallySink>(
     let mut tally = (&mut blocks)
         .par_bridge()
         .fold(new_sink, |mut sink, block| {
-            sink.tally_mut().bytes += block.data.len() as u64;
-            scan_block(
-                &block.data,
-                file_idx,
-                block.seq,
-                block.skipped_before,
-                settings.max_line,
-                &mut sink,
-            );
+            scan_stream_block(&block, file_idx, settings, &mut sink);
             sink
         })
         .map(|mut sink| std::mem::take(sink.tally_mut()))
@@ -257,6 +249,23 @@ fn scan_stream<S: TallySink>(
             .push(stream_problem(file_idx, blocks.bytes, &e));
     }
     tally
+}
+
+fn scan_stream_block<S: TallySink>(
+    block: &source::Block,
+    file_idx: u32,
+    settings: &ScanSettings,
+    sink: &mut S,
+) {
+    sink.tally_mut().bytes += block.data.len() as u64;
+    scan_block(
+        &block.data,
+        file_idx,
+        block.seq,
+        block.skipped_before,
+        settings.max_line,
+        sink,
+    );
 }
 
 fn stream_problem(file_idx: u32, bytes: u64, e: &std::io::Error) -> FileProblem {
@@ -441,15 +450,7 @@ pub fn scan_matches(
                                 tallier: Tallier::new(spec),
                                 matches: Vec::new(),
                             };
-                            sink.tallier.tally.bytes += block.data.len() as u64;
-                            scan_block(
-                                &block.data,
-                                file_idx,
-                                block.seq,
-                                block.skipped_before,
-                                settings.max_line,
-                                &mut sink,
-                            );
+                            scan_stream_block(block, file_idx, settings, &mut sink);
                             sink
                         })
                         .collect();

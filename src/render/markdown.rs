@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{human_bytes, human_us, line_accounting, percent};
+use super::{human_us, percent};
 use crate::report::Report;
 
 /// Escapes text for a Markdown table cell.
@@ -15,14 +15,7 @@ pub fn cell(s: &str) -> String {
 pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let h = &r.input;
     writeln!(out, "## bsaudit report\n")?;
-    writeln!(
-        out,
-        "Input: {} file{}, {}; {}.",
-        h.files,
-        if h.files == 1 { "" } else { "s" },
-        human_bytes(h.bytes),
-        line_accounting(h)
-    )?;
+    writeln!(out, "Input: {}.", super::input_summary(h))?;
     if let (Some(first), Some(last)) = (&h.first_seen, &h.last_seen) {
         writeln!(out, "Time span: `{first}` to `{last}`.")?;
     }

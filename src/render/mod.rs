@@ -63,6 +63,17 @@ pub fn health_line(h: &InputHealth) -> String {
     s
 }
 
+/// "13 files, 1.6 MiB; 3516 lines: 3516 records, ...": what was read, in one line.
+pub fn input_summary(h: &InputHealth) -> String {
+    format!(
+        "{} file{}, {}; {}",
+        h.files,
+        if h.files == 1 { "" } else { "s" },
+        human_bytes(h.bytes),
+        line_accounting(h)
+    )
+}
+
 /// "N lines: N records, N filtered out, N empty, N malformed (reason N, ...), ..." with the
 /// zero buckets left out.
 pub fn line_accounting(h: &InputHealth) -> String {

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 
-use super::{human_bytes, human_us, line_accounting, percent, sanitize};
+use super::{human_us, percent, sanitize};
 use crate::report::{GroupReport, Report};
 
 /// No borders, one rule under the header: dense rows that still scan well.
@@ -29,14 +29,7 @@ pub fn new_table(header: &[&str], right_aligned: &[usize]) -> Table {
 /// Writes the report.
 pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let h = &r.input;
-    writeln!(
-        out,
-        "Input: {} file{}, {}; {}",
-        h.files,
-        if h.files == 1 { "" } else { "s" },
-        human_bytes(h.bytes),
-        line_accounting(h)
-    )?;
+    writeln!(out, "Input: {}", super::input_summary(h))?;
     if let (Some(first), Some(last)) = (&h.first_seen, &h.last_seen) {
         writeln!(out, "Time span: {first} .. {last}")?;
     }
