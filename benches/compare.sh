@@ -6,7 +6,8 @@
 #   --size SIZE      log text per variant (uncompressed), e.g. 64MiB, 1GiB   (default 1GiB)
 #   --runs N         hyperfine runs per command                             (default 5)
 #   --threads N      passed to bsaudit as --threads (default: bsaudit's own, one per core)
-#   --all-variants   also the JSON-lines and gzip variants (default: text only)
+#   --all-variants   also the rotated-text (32 MiB files), JSON-lines and gzip variants
+#                    (default: text only, 256 MiB files)
 #
 # Data goes to ${BENCH_DIR:-bench-data}/{text,json,gzip} and is reused when its stamp (size,
 # seed, flags, generator source hash) matches; results to ${BENCH_DIR}/results/. Missing tools
@@ -252,11 +253,13 @@ PY
 # Variants.
 
 VARIANTS=(text)
-[[ $ALL_VARIANTS -eq 1 ]] && VARIANTS+=(json gzip)
+[[ $ALL_VARIANTS -eq 1 ]] && VARIANTS+=(rotated json gzip)
 
 for v in "${VARIANTS[@]}"; do
   case $v in
     text) generate text ;;
+    # The same text cut into 32 MiB files: most are closed (mapped), one per service is live.
+    rotated) generate rotated --file-size 32MiB ;;
     json) generate json --json ;;
     gzip) generate gzip --gzip ;;
   esac
@@ -269,7 +272,7 @@ for v in "${VARIANTS[@]}"; do
   dir=$BENCH_DIR/$v
   glob="$dir/*/auditlog/*"
   case $v in
-    text)
+    text|rotated)
       cmds=()
       if [[ $HAVE_RG -eq 1 ]]; then
         cmds+=("rg -c '' (floor)" "rg -c '' -j$NPROC --no-ignore --hidden -a $glob")
@@ -280,10 +283,10 @@ for v in "${VARIANTS[@]}"; do
       cmds+=("mawk" "LC_ALL=C mawk -F'\t' '$AWK_PROG' $glob")
       cmds+=("gawk" "LC_ALL=C gawk -F'\t' '$AWK_PROG' $glob")
       if [[ -n $DUCKDB ]]; then
-        write_duckdb_query "$glob" "$RESULTS/text.sql"
-        cmds+=("duckdb ($DUCKDB)" "$(duckdb_command "$RESULTS/text.sql")")
+        write_duckdb_query "$glob" "$RESULTS/$v.sql"
+        cmds+=("duckdb ($DUCKDB)" "$(duckdb_command "$RESULTS/$v.sql")")
       fi
-      run_variant text "${cmds[@]}"
+      run_variant "$v" "${cmds[@]}"
       ;;
     json)
       cmds=()
@@ -322,7 +325,7 @@ REPORT=$RESULTS/report.md
   echo "- machine: $NPROC CPUs, ${cpu:-unknown CPU}, $mem RAM; $(uname -sr)"
   echo "- bsaudit: $rev$BS_THREADS; runs: $RUNS (+1 warmup), page cache warm; peak RSS from one extra run (for a pipeline, its largest process)"
   echo "- tools: $(hyperfine --version | head -1); mawk $(mawk -W version 2>&1 | head -1 | awk '{print $2}'); $(gawk --version | head -1 | cut -d, -f1)$( [[ $HAVE_RG -eq 1 ]] && echo "; $(rg --version | head -1)" )$( [[ -n $DUCKDB ]] && echo "; duckdb $(python3 -c 'import duckdb; print(duckdb.__version__)' 2>/dev/null || duckdb --version)" )"
-  echo "- data: gen-auditlog --size $SIZE --seed $SEED (256 MiB rotation), in $BENCH_DIR"
+  echo "- data: gen-auditlog --size $SIZE --seed $SEED, 256 MiB rotation (rotated: 32 MiB), in $BENCH_DIR"
   echo
   for v in "${VARIANTS[@]}"; do table "$v"; done
 } >"$REPORT"

@@ -30,5 +30,6 @@ fuzz_target!(|data: &[u8]| {
         );
         assert_eq!((&fast.method, &fast.path), (&full.method, &full.path));
         assert_eq!(fast.trace_id(), full.trace_id());
+        assert_eq!(fast.req_host(), full.req_host());
     }
 });

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::record::{Record, split_module, start_time_ns};
+use super::record::{Lookup, Record, split_module, start_time_ns};
 use crate::error::Malformed;
 
 /// Deepest nesting the fast path follows before it hands the line to the full parser.
@@ -70,13 +70,13 @@ pub fn fast(line: &[u8]) -> Option<Record<'_>> {
     c.lit(b",\"path\":")?;
     let path = c.plain_string()?;
     c.lit(b",\"req_header\":")?;
-    let req_header = c.value(0)?;
+    let (req_header, [host_header, _]) = c.header([b"Host", b""])?;
     c.lit(b",\"req_params\":")?;
     c.value(0)?;
     c.lit(b",\"status_code\":")?;
     let (code, code_digits) = c.uint()?;
     c.lit(b",\"resp_header\":")?;
-    let resp_header = c.value(0)?;
+    let (resp_header, [trace, old_trace]) = c.header([b"Blobstore-Tracer-Traceid", b"Traceid"])?;
     c.lit(b",\"resp_body\":")?;
     c.value(0)?;
     c.lit(b",\"resp_length\":")?;
@@ -100,6 +100,9 @@ pub fn fast(line: &[u8]) -> Option<Record<'_>> {
         resp_header: Cow::Borrowed(null_as_empty(resp_header)),
         resp_len,
         duration_us,
+        // As the full parser reads them: a string value, the newer key first.
+        trace: Lookup::Known(trace.flatten().or(old_trace.flatten()).map(Cow::Borrowed)),
+        host_header: Lookup::Known(host_header.flatten().map(Cow::Borrowed)),
     })
 }
 
@@ -336,6 +339,56 @@ impl<'a> Cursor<'a, '_> {
         Some((value, digits))
     }
 
+    /// A header value: an object whose top-level keys `keys` are captured (an empty key
+    /// matches nothing), or anything else, captured as absent. Returns the raw text and, per
+    /// key, `None` if the key is absent, `Some(None)` if its (last) value is not a string,
+    /// `Some(Some(text))` if it is. Escapes in a key or a captured value: `None` (full parse).
+    #[allow(clippy::type_complexity)]
+    fn header(&mut self, keys: [&[u8]; 2]) -> Option<(&'a [u8], [Option<Option<&'a [u8]>>; 2])> {
+        let mut found = [None, None];
+        if self.peek()? != b'{' {
+            return Some((self.value(0)?, found));
+        }
+        let from = self.i;
+        self.i += 1;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some((&self.b[from..self.i], found));
+        }
+        loop {
+            let (ks, ke, key_escaped) = self.string()?;
+            if key_escaped {
+                return None;
+            }
+            self.lit(b":")?;
+            let value = if self.peek()? == b'"' {
+                let (vs, ve, escaped) = self.string()?;
+                Some((&self.b[vs..ve], escaped))
+            } else {
+                self.value(1)?;
+                None
+            };
+            for (slot, key) in found.iter_mut().zip(keys) {
+                if !key.is_empty() && self.b[ks..ke] == *key {
+                    *slot = match value {
+                        // The full parser unescapes it; leave the line to it.
+                        Some((_, true)) => return None,
+                        Some((text, false)) => Some(Some(text)),
+                        None => Some(None),
+                    };
+                }
+            }
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some((&self.b[from..self.i], found));
+                }
+                _ => return None,
+            }
+        }
+    }
+
     /// Any JSON value, validated and skipped; returns its raw text.
     fn value(&mut self, depth: u32) -> Option<&'a [u8]> {
         let from = self.i;
@@ -454,6 +507,13 @@ pub fn full(line: &[u8]) -> Result<Record<'static>, Malformed> {
             Some(v) => Cow::Owned(v.to_string().into_bytes()),
         }
     };
+    let field_of = |header: &str, key: &str| -> Option<Cow<'static, [u8]>> {
+        let value = obj.get(header)?.as_object()?.get(key)?.as_str()?;
+        Some(Cow::Owned(value.as_bytes().to_vec()))
+    };
+    let trace = field_of("resp_header", "Blobstore-Tracer-Traceid")
+        .or_else(|| field_of("resp_header", "Traceid"));
+    let host_header = field_of("req_header", "Host");
     let (service, host) = split_module(module.as_bytes());
     Ok(Record {
         service: Cow::Owned(service.to_vec()),
@@ -466,6 +526,8 @@ pub fn full(line: &[u8]) -> Result<Record<'static>, Malformed> {
         resp_header: header("resp_header"),
         resp_len,
         duration_us,
+        trace: Lookup::Known(trace),
+        host_header: Lookup::Known(host_header),
     })
 }
 
@@ -536,6 +598,32 @@ mod tests {
         assert_eq!(&*rec.path, b"/a&b");
         assert_eq!(rec.trace_id(), Some(&b"t1"[..]));
         assert_eq!(rec.start_ns, 1_764_000_000_000_000_000);
+    }
+
+    #[test]
+    fn header_values_follow_json_semantics() {
+        // Duplicate keys: the last wins, as in the full parser; nested keys do not count.
+        let dup = LINE.replace(
+            "\"resp_header\":{\"Blobstore-Tracer-Traceid\":\"361f08740fe0ceb3\"",
+            "\"resp_header\":{\"x\":{\"Traceid\":\"nested\"},\"Blobstore-Tracer-Traceid\":\"first\",\"Blobstore-Tracer-Traceid\":\"last\"",
+        );
+        let fast_rec = fast(dup.as_bytes()).expect("fast path");
+        let full_rec = full(dup.as_bytes()).expect("full parse");
+        assert_eq!(fast_rec.trace_id(), Some(&b"last"[..]));
+        assert_eq!(full_rec.trace_id(), Some(&b"last"[..]));
+        // A non-string trace id falls back to the older key, in both.
+        let num = LINE.replace(
+            "\"Blobstore-Tracer-Traceid\":\"361f08740fe0ceb3\"",
+            "\"Blobstore-Tracer-Traceid\":5,\"Traceid\":\"old\"",
+        );
+        assert_eq!(
+            fast(num.as_bytes()).expect("fast").trace_id(),
+            Some(&b"old"[..])
+        );
+        assert_eq!(
+            full(num.as_bytes()).expect("full").trace_id(),
+            Some(&b"old"[..])
+        );
     }
 
     #[test]

@@ -30,19 +30,41 @@ pub struct Record<'a> {
     pub resp_len: u64,
     /// Duration in microseconds.
     pub duration_us: u64,
+    /// Where the trace id comes from.
+    pub trace: Lookup<'a>,
+    /// Where the request's `Host` comes from.
+    pub host_header: Lookup<'a>,
+}
+
+/// A header value: searched for in the header text (text lines), or already read by the JSON
+/// parser, which knows the header object's structure (top-level keys, last duplicate wins).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// Search the header's text.
+    InHeader,
+    /// The value the JSON parser found (or that there is none).
+    Known(Option<Cow<'a, [u8]>>),
 }
 
 impl Record<'_> {
     /// The trace id from the response header (`Blobstore-Tracer-Traceid`, else the older
     /// `Traceid`), found lazily: only samples and drill-down need it.
     pub fn trace_id(&self) -> Option<&[u8]> {
-        json_string_value(&self.resp_header, b"\"Blobstore-Tracer-Traceid\":\"")
-            .or_else(|| json_string_value(&self.resp_header, b"\"Traceid\":\""))
+        match &self.trace {
+            Lookup::Known(v) => v.as_deref(),
+            Lookup::InHeader => {
+                json_string_value(&self.resp_header, b"\"Blobstore-Tracer-Traceid\":\"")
+                    .or_else(|| json_string_value(&self.resp_header, b"\"Traceid\":\""))
+            }
+        }
     }
 
     /// The request header's `Host` value, if any.
     pub fn req_host(&self) -> Option<&[u8]> {
-        json_string_value(&self.req_header, b"\"Host\":\"")
+        match &self.host_header {
+            Lookup::Known(v) => v.as_deref(),
+            Lookup::InHeader => json_string_value(&self.req_header, b"\"Host\":\""),
+        }
     }
 }
 
@@ -209,6 +231,8 @@ mod tests {
             ),
             resp_len: 0,
             duration_us: 1,
+            trace: Lookup::InHeader,
+            host_header: Lookup::InHeader,
         };
         assert_eq!(rec.trace_id(), Some(&b"abc"[..]));
         assert_eq!(rec.req_host(), Some(&b"10.9.1.2:8889"[..]));

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use memchr::{memchr_iter, memmem};
 
-use super::record::{Record, parse_digits, split_module, start_time_ns};
+use super::record::{Lookup, Record, parse_digits, split_module, start_time_ns};
 use crate::error::Malformed;
 
 /// Most fields a record may have; one more TAB than this makes the line malformed.
@@ -73,6 +73,8 @@ pub fn parse_fields<'a>(rec: &'a [u8], base: u32, tabs: &[u32]) -> Result<Record
         resp_header: Cow::Borrowed(span(t7, t8)),
         resp_len,
         duration_us,
+        trace: Lookup::InHeader,
+        host_header: Lookup::InHeader,
     })
 }
 
