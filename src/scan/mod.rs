@@ -17,6 +17,9 @@ pub use record::Record;
 use crate::error::Malformed;
 
 /// What a line turned out to be.
+// The record variant is large, but an outcome lives on the stack for one line and is passed by
+// reference; boxing it would allocate per line.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome<'a> {
     /// A parsed record.
