@@ -181,11 +181,11 @@ pub fn path_id(path: &[u8], name: &[u8]) -> Option<u64> {
 
 /// The host dimension of a record: `module@host:port`, else the `Host` request header (an
 /// empty value counts as absent).
-pub fn host<'r>(rec: &'r Record<'_>) -> Option<&'r [u8]> {
-    rec.module_host
-        .as_deref()
-        .filter(|h| !h.is_empty())
-        .or_else(|| rec.req_host().filter(|h| !h.is_empty()))
+pub fn host<'r>(rec: &'r Record<'_>) -> Option<std::borrow::Cow<'r, [u8]>> {
+    match rec.module_host.as_deref().filter(|h| !h.is_empty()) {
+        Some(h) => Some(std::borrow::Cow::Borrowed(h)),
+        None => rec.req_host().filter(|h| !h.is_empty()),
+    }
 }
 
 #[cfg(test)]

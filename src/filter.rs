@@ -87,7 +87,8 @@ impl Filter {
             && self.until_ns.is_none_or(|t| rec.start_ns < t)
             && self.min_duration_us.is_none_or(|d| rec.duration_us >= d)
             && (self.hosts.is_empty() || {
-                let host = crate::dims::host(rec).unwrap_or(b"-");
+                let host = crate::dims::host(rec);
+                let host = host.as_deref().unwrap_or(b"-");
                 self.hosts.iter().any(|h| h[..] == *host)
             })
             && (self.traces.is_empty()

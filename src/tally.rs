@@ -118,7 +118,7 @@ impl Sample {
             time_ns: rec.start_ns,
             trace_id: rec
                 .trace_id()
-                .map(|t| String::from_utf8_lossy(t).into_owned()),
+                .map(|t| String::from_utf8_lossy(&t).into_owned()),
             method: String::from_utf8_lossy(&rec.method).into_owned(),
             path: String::from_utf8_lossy(&rec.path).into_owned(),
         }
@@ -719,7 +719,10 @@ impl<'s> Tallier<'s> {
                     crate::dims::api_template(&rec.path, &mut d.scratch);
                     u64::from(d.apis.intern(&d.scratch))
                 }
-                Dim::Host => u64::from(d.hosts.intern(crate::dims::host(rec).unwrap_or(b"-"))),
+                Dim::Host => u64::from(
+                    d.hosts
+                        .intern(crate::dims::host(rec).as_deref().unwrap_or(b"-")),
+                ),
                 Dim::Disk => crate::dims::path_id(&rec.path, b"diskid").unwrap_or(NONE),
                 Dim::Vuid => crate::dims::path_id(&rec.path, b"vuid").unwrap_or(NONE),
                 Dim::Bucket => rec.start_ns.div_euclid(self.spec.bucket_ns) as u64,

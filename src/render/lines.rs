@@ -47,8 +47,8 @@ impl RecordView {
             code: rec.code,
             duration_us: rec.duration_us,
             resp_length: rec.resp_len,
-            trace_id: rec.trace_id().map(text),
-            req_host: rec.req_host().map(text),
+            trace_id: rec.trace_id().as_deref().map(text),
+            req_host: rec.req_host().as_deref().map(text),
         }
     }
 }

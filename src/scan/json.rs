@@ -70,13 +70,13 @@ pub fn fast(line: &[u8]) -> Option<Record<'_>> {
     c.lit(b",\"path\":")?;
     let path = c.plain_string()?;
     c.lit(b",\"req_header\":")?;
-    let (req_header, [host_header, _]) = c.header([b"Host", b""])?;
+    let req_header = c.value(0)?;
     c.lit(b",\"req_params\":")?;
     c.value(0)?;
     c.lit(b",\"status_code\":")?;
     let (code, code_digits) = c.uint()?;
     c.lit(b",\"resp_header\":")?;
-    let (resp_header, [trace, old_trace]) = c.header([b"Blobstore-Tracer-Traceid", b"Traceid"])?;
+    let resp_header = c.value(0)?;
     c.lit(b",\"resp_body\":")?;
     c.value(0)?;
     c.lit(b",\"resp_length\":")?;
@@ -100,9 +100,9 @@ pub fn fast(line: &[u8]) -> Option<Record<'_>> {
         resp_header: Cow::Borrowed(null_as_empty(resp_header)),
         resp_len,
         duration_us,
-        // As the full parser reads them: a string value, the newer key first.
-        trace: Lookup::Known(trace.flatten().or(old_trace.flatten()).map(Cow::Borrowed)),
-        host_header: Lookup::Known(host_header.flatten().map(Cow::Borrowed)),
+        // Walked only when asked for (samples, drill-down), as the full parser reads them.
+        trace: Lookup::JsonObject,
+        host_header: Lookup::JsonObject,
     })
 }
 
@@ -339,56 +339,6 @@ impl<'a> Cursor<'a, '_> {
         Some((value, digits))
     }
 
-    /// A header value: an object whose top-level keys `keys` are captured (an empty key
-    /// matches nothing), or anything else, captured as absent. Returns the raw text and, per
-    /// key, `None` if the key is absent, `Some(None)` if its (last) value is not a string,
-    /// `Some(Some(text))` if it is. Escapes in a key or a captured value: `None` (full parse).
-    #[allow(clippy::type_complexity)]
-    fn header(&mut self, keys: [&[u8]; 2]) -> Option<(&'a [u8], [Option<Option<&'a [u8]>>; 2])> {
-        let mut found = [None, None];
-        if self.peek()? != b'{' {
-            return Some((self.value(0)?, found));
-        }
-        let from = self.i;
-        self.i += 1;
-        if self.peek()? == b'}' {
-            self.i += 1;
-            return Some((&self.b[from..self.i], found));
-        }
-        loop {
-            let (ks, ke, key_escaped) = self.string()?;
-            if key_escaped {
-                return None;
-            }
-            self.lit(b":")?;
-            let value = if self.peek()? == b'"' {
-                let (vs, ve, escaped) = self.string()?;
-                Some((&self.b[vs..ve], escaped))
-            } else {
-                self.value(1)?;
-                None
-            };
-            for (slot, key) in found.iter_mut().zip(keys) {
-                if !key.is_empty() && self.b[ks..ke] == *key {
-                    *slot = match value {
-                        // The full parser unescapes it; leave the line to it.
-                        Some((_, true)) => return None,
-                        Some((text, false)) => Some(Some(text)),
-                        None => Some(None),
-                    };
-                }
-            }
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some((&self.b[from..self.i], found));
-                }
-                _ => return None,
-            }
-        }
-    }
-
     /// Any JSON value, validated and skipped; returns its raw text.
     fn value(&mut self, depth: u32) -> Option<&'a [u8]> {
         let from = self.i;
@@ -473,6 +423,67 @@ fn escape_len(after: &[u8]) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// The string value of the first of `keys` whose (last) top-level value in `object` is a
+/// string, as a JSON parser reads the object: duplicates resolve to the last one, nested keys
+/// do not count, escapes are undone. `object` is the raw text of a header the fast path
+/// validated (or empty, or `null`).
+pub fn object_string<'h>(object: &'h [u8], keys: &[&[u8]]) -> Option<Cow<'h, [u8]>> {
+    if object.len() > FAST_MAX || object.first() != Some(&b'{') {
+        return None;
+    }
+    let mut index = Specials {
+        words: [0; FAST_MAX / 64],
+        control: false,
+        ascii: true,
+    };
+    index.fill(object);
+    let mut c = Cursor {
+        b: object,
+        i: 1,
+        specials: &index,
+    };
+    // Per key, the last value seen: Some(None) for a value that is not a string.
+    let mut found: Vec<Option<Option<(usize, usize, bool)>>> = vec![None; keys.len()];
+    if c.peek()? != b'}' {
+        loop {
+            let (ks, ke, key_escaped) = c.string()?;
+            let key = unescape(&object[ks..ke], key_escaped)?;
+            c.lit(b":")?;
+            let value = if c.peek()? == b'"' {
+                Some(c.string()?)
+            } else {
+                c.value(1)?;
+                None
+            };
+            if let Some(at) = keys.iter().position(|k| **k == *key) {
+                found[at] = Some(value);
+            }
+            match c.peek()? {
+                b',' => c.i += 1,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+    }
+    found
+        .into_iter()
+        .find_map(|v| v.flatten())
+        .and_then(|(from, to, escaped)| unescape(&object[from..to], escaped))
+}
+
+/// A JSON string's content, unescaped when it has escapes.
+fn unescape(content: &[u8], escaped: bool) -> Option<Cow<'_, [u8]>> {
+    if !escaped {
+        return Some(Cow::Borrowed(content));
+    }
+    let mut quoted = Vec::with_capacity(content.len() + 2);
+    quoted.push(b'"');
+    quoted.extend_from_slice(content);
+    quoted.push(b'"');
+    let s: String = serde_json::from_slice(&quoted).ok()?;
+    Some(Cow::Owned(s.into_bytes()))
 }
 
 /// The full parse, for lines the fast path declined. Owns what it returns.
@@ -577,8 +588,8 @@ mod tests {
         assert_eq!(rec.start_ns, 1_764_000_000_014_998_800);
         assert_eq!(rec.resp_len, 1_048_576);
         assert_eq!(rec.duration_us, 218);
-        assert_eq!(rec.trace_id(), Some(&b"361f08740fe0ceb3"[..]));
-        assert_eq!(rec.req_host(), Some(&b"10.9.2.27:9100"[..]));
+        assert_eq!(rec.trace_id().as_deref(), Some(&b"361f08740fe0ceb3"[..]));
+        assert_eq!(rec.req_host().as_deref(), Some(&b"10.9.2.27:9100"[..]));
     }
 
     #[test]
@@ -596,7 +607,7 @@ mod tests {
         assert_eq!(&*rec.service, b"BLOBNODE");
         assert_eq!(rec.module_host.as_deref(), Some(&b"10.0.0.1:8889"[..]));
         assert_eq!(&*rec.path, b"/a&b");
-        assert_eq!(rec.trace_id(), Some(&b"t1"[..]));
+        assert_eq!(rec.trace_id().as_deref(), Some(&b"t1"[..]));
         assert_eq!(rec.start_ns, 1_764_000_000_000_000_000);
     }
 
@@ -609,19 +620,19 @@ mod tests {
         );
         let fast_rec = fast(dup.as_bytes()).expect("fast path");
         let full_rec = full(dup.as_bytes()).expect("full parse");
-        assert_eq!(fast_rec.trace_id(), Some(&b"last"[..]));
-        assert_eq!(full_rec.trace_id(), Some(&b"last"[..]));
+        assert_eq!(fast_rec.trace_id().as_deref(), Some(&b"last"[..]));
+        assert_eq!(full_rec.trace_id().as_deref(), Some(&b"last"[..]));
         // A non-string trace id falls back to the older key, in both.
         let num = LINE.replace(
             "\"Blobstore-Tracer-Traceid\":\"361f08740fe0ceb3\"",
             "\"Blobstore-Tracer-Traceid\":5,\"Traceid\":\"old\"",
         );
         assert_eq!(
-            fast(num.as_bytes()).expect("fast").trace_id(),
+            fast(num.as_bytes()).expect("fast").trace_id().as_deref(),
             Some(&b"old"[..])
         );
         assert_eq!(
-            full(num.as_bytes()).expect("full").trace_id(),
+            full(num.as_bytes()).expect("full").trace_id().as_deref(),
             Some(&b"old"[..])
         );
     }

@@ -118,11 +118,31 @@ pub fn scan_block<S: LineSink>(
             None => block.len(),
         };
         let piece = &block[start..end];
-        delims::find(piece, &mut found);
-        scan_piece(piece, &found, max_line, &mut pos, sink);
+        if piece.first() == Some(&b'{') {
+            // A JSON-format writer: its lines hold no raw TABs, so the TAB index would be work
+            // for nothing; find line ends only.
+            scan_lines(piece, max_line, &mut pos, sink);
+        } else {
+            delims::find(piece, &mut found);
+            scan_piece(piece, &found, max_line, &mut pos, sink);
+        }
         start = end;
     }
     sink.block_done(file, chunk, pos.line);
+}
+
+/// Hands every line of `piece` to the sink through [`classify`].
+fn scan_lines<S: LineSink>(piece: &[u8], max_line: usize, pos: &mut LinePos, sink: &mut S) {
+    let mut start = 0;
+    while start < piece.len() {
+        let (line, next, is_tail) = match memchr(b'\n', &piece[start..]) {
+            Some(at) => (&piece[start..start + at], start + at + 1, false),
+            None => (&piece[start..], piece.len(), true),
+        };
+        sink.line(*pos, line, &classify(line, is_tail, max_line));
+        pos.line += 1;
+        start = next;
+    }
 }
 
 /// Hands every line of `piece` to the sink, parsing text records from the TABs found.

@@ -36,12 +36,15 @@ pub struct Record<'a> {
     pub host_header: Lookup<'a>,
 }
 
-/// A header value: searched for in the header text (text lines), or already read by the JSON
-/// parser, which knows the header object's structure (top-level keys, last duplicate wins).
+/// How to read a value from a header: search the header's text (text lines), walk the header
+/// as the JSON object it is (JSON lines: top-level keys, last duplicate wins, as a JSON parser
+/// reads it), or take what the full JSON parser already found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lookup<'a> {
     /// Search the header's text.
     InHeader,
+    /// The header is a validated JSON object (or empty): walk it when asked.
+    JsonObject,
     /// The value the JSON parser found (or that there is none).
     Known(Option<Cow<'a, [u8]>>),
 }
@@ -49,21 +52,29 @@ pub enum Lookup<'a> {
 impl Record<'_> {
     /// The trace id from the response header (`Blobstore-Tracer-Traceid`, else the older
     /// `Traceid`), found lazily: only samples and drill-down need it.
-    pub fn trace_id(&self) -> Option<&[u8]> {
+    pub fn trace_id(&self) -> Option<Cow<'_, [u8]>> {
         match &self.trace {
-            Lookup::Known(v) => v.as_deref(),
+            Lookup::Known(v) => v.as_deref().map(Cow::Borrowed),
+            Lookup::JsonObject => super::json::object_string(
+                &self.resp_header,
+                &[b"Blobstore-Tracer-Traceid", b"Traceid"],
+            ),
             Lookup::InHeader => {
                 json_string_value(&self.resp_header, b"\"Blobstore-Tracer-Traceid\":\"")
                     .or_else(|| json_string_value(&self.resp_header, b"\"Traceid\":\""))
+                    .map(Cow::Borrowed)
             }
         }
     }
 
     /// The request header's `Host` value, if any.
-    pub fn req_host(&self) -> Option<&[u8]> {
+    pub fn req_host(&self) -> Option<Cow<'_, [u8]>> {
         match &self.host_header {
-            Lookup::Known(v) => v.as_deref(),
-            Lookup::InHeader => json_string_value(&self.req_header, b"\"Host\":\""),
+            Lookup::Known(v) => v.as_deref().map(Cow::Borrowed),
+            Lookup::JsonObject => super::json::object_string(&self.req_header, &[b"Host"]),
+            Lookup::InHeader => {
+                json_string_value(&self.req_header, b"\"Host\":\"").map(Cow::Borrowed)
+            }
         }
     }
 }
@@ -234,10 +245,10 @@ mod tests {
             trace: Lookup::InHeader,
             host_header: Lookup::InHeader,
         };
-        assert_eq!(rec.trace_id(), Some(&b"abc"[..]));
-        assert_eq!(rec.req_host(), Some(&b"10.9.1.2:8889"[..]));
+        assert_eq!(rec.trace_id().as_deref(), Some(&b"abc"[..]));
+        assert_eq!(rec.req_host().as_deref(), Some(&b"10.9.1.2:8889"[..]));
         rec.resp_header = Cow::Borrowed(b"{\"Traceid\":\"old\"}");
-        assert_eq!(rec.trace_id(), Some(&b"old"[..]));
+        assert_eq!(rec.trace_id().as_deref(), Some(&b"old"[..]));
         rec.resp_header = Cow::Borrowed(b"");
         assert_eq!(rec.trace_id(), None);
     }

@@ -104,8 +104,8 @@ mod tests {
         assert_eq!(rec.code, 613);
         assert_eq!(rec.resp_len, 26);
         assert_eq!(rec.duration_us, 8678);
-        assert_eq!(rec.trace_id(), Some(&b"de694f5829b84056"[..]));
-        assert_eq!(rec.req_host(), Some(&b"10.9.1.12:8889"[..]));
+        assert_eq!(rec.trace_id().as_deref(), Some(&b"de694f5829b84056"[..]));
+        assert_eq!(rec.req_host().as_deref(), Some(&b"10.9.1.12:8889"[..]));
     }
 
     #[test]
