@@ -144,18 +144,7 @@ fn run_timeline(c: TimelineConfig) -> Result<Outcome, Error> {
     };
     let tally = scan_windowed(&c.common, &found, &spec)?;
     let view = timeline::build(&tally, &c.table, c.bucket_ns, c.series, c.top);
-    let health = report::build(
-        &tally,
-        &found,
-        &c.table,
-        &report::ReportOptions { top: 1, all: false },
-        &Grouping {
-            dims: crate::dims::Dims::default_pair(),
-            bucket_ns: c.bucket_ns,
-            max_groups: 1,
-        },
-    )
-    .input;
+    let health = report::input_health(&tally, &found);
     warn_problems(&health, &found);
     if health.records == 0 && health.filtered_out == 0 {
         summary(&c.common, &health);
@@ -211,18 +200,7 @@ fn run_lines(c: LinesConfig) -> Result<Outcome, Error> {
         return Err(e);
     }
     out.flush().map_err(Error::from_output)?;
-    let health = report::build(
-        &tally,
-        &found,
-        &crate::codes::CodeTable::builtin().map_err(|e| Error::Usage(e.to_string()))?,
-        &report::ReportOptions { top: 1, all: false },
-        &Grouping {
-            dims: crate::dims::Dims::default_pair(),
-            bucket_ns: SPARK_BUCKET_NS,
-            max_groups: 1,
-        },
-    )
-    .input;
+    let health = report::input_health(&tally, &found);
     warn_problems(&health, &found);
     if c.limit.is_none() || left > 0 {
         // The whole input was read: an empty result means there was nothing to find.

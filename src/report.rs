@@ -393,7 +393,7 @@ pub fn build(
 
     Report {
         schema: SCHEMA,
-        input: input_health(tally, discovery, &names),
+        input: input_health(tally, discovery),
         services,
         by: grouping.dims.list().iter().map(|d| d.as_str()).collect(),
         groups_total,
@@ -613,7 +613,9 @@ pub fn onset(series: &[u64]) -> Option<usize> {
     None
 }
 
-fn input_health(tally: &Tally, discovery: &Discovery, names: &[&str]) -> InputHealth {
+/// What was read and how every line was counted, for any command.
+pub fn input_health(tally: &Tally, discovery: &Discovery) -> InputHealth {
+    let names: Vec<&str> = discovery.files.iter().map(|f| f.display.as_str()).collect();
     let c = &tally.input;
     let mut problems: Vec<(u32, Problem)> = tally
         .problems
