@@ -155,18 +155,14 @@ fn run<S: TallySink>(
             let tally = source::windows(len, settings.chunk_size)
                 .into_par_iter()
                 .enumerate()
-                .fold(
-                    || (new_sink(), Vec::new()),
-                    |(mut sink, mut buf), (seq, window)| {
-                        scan_window(
-                            file_idx, &file, len, window, seq as u32, use_mmap, settings,
-                            &mut sink, &mut buf,
-                        );
-                        progress(window.hi - window.lo);
-                        (sink, buf)
-                    },
-                )
-                .map(|(mut sink, _)| std::mem::take(sink.tally_mut()))
+                .fold(new_sink, |mut sink, (seq, window)| {
+                    scan_window(
+                        file_idx, &file, len, window, seq as u32, use_mmap, settings, &mut sink,
+                    );
+                    progress(window.hi - window.lo);
+                    sink
+                })
+                .map(|mut sink| std::mem::take(sink.tally_mut()))
                 .reduce(Tally::default, |mut a, b| {
                     a += b;
                     a
@@ -189,6 +185,29 @@ fn shrank(file: &File, len: u64) -> bool {
 
 #[allow(clippy::too_many_arguments)]
 fn scan_window<S: TallySink>(
+    file_idx: u32,
+    file: &File,
+    len: u64,
+    window: Window,
+    seq: u32,
+    use_mmap: bool,
+    settings: &ScanSettings,
+    sink: &mut S,
+) {
+    WINDOW_BUF.with_borrow_mut(|buf| {
+        scan_window_with(
+            file_idx, file, len, window, seq, use_mmap, settings, sink, buf,
+        )
+    });
+}
+
+thread_local! {
+    /// Each thread's buffer for `pread` windows: allocated and zeroed once, reused after.
+    static WINDOW_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_window_with<S: TallySink>(
     file_idx: u32,
     file: &File,
     len: u64,
@@ -418,11 +437,9 @@ pub fn scan_matches(
                                 tallier: Tallier::new(spec),
                                 matches: Vec::new(),
                             };
-                            let mut buf = Vec::new();
                             let seq = (n * batch + k) as u32;
                             scan_window(
                                 file_idx, &file, len, window, seq, use_mmap, settings, &mut sink,
-                                &mut buf,
                             );
                             progress(window.hi - window.lo);
                             sink

@@ -251,7 +251,7 @@ pub fn windows(len: u64, size: u64) -> Vec<Window> {
 pub enum WindowBytes {
     /// A mapping and the owned range inside it.
     Mapped(Mmap, std::ops::Range<usize>),
-    /// The owned range inside the caller's buffer.
+    /// The owned range inside the caller's buffer (which may be longer than what was read).
     Buffered(std::ops::Range<usize>),
 }
 
@@ -284,12 +284,14 @@ pub fn read_window(
         let range = owned_range(&map, w.lo - from, w.hi - from);
         return Ok(WindowBytes::Mapped(map, range));
     }
-    buf.clear();
-    buf.resize((to - from) as usize, 0);
-    let got = read_at_full(file, buf, from)?;
-    buf.truncate(got);
+    // The buffer is reused from window to window: grown (and zeroed) once, never cleared.
+    let need = (to - from) as usize;
+    if buf.len() < need {
+        buf.resize(need, 0);
+    }
+    let got = read_at_full(file, &mut buf[..need], from)?;
     // A short read means the file shrank: what we have is the end.
-    let range = owned_range(buf, w.lo - from, w.hi - from);
+    let range = owned_range(&buf[..got], w.lo - from, w.hi - from);
     Ok(WindowBytes::Buffered(range))
 }
 
