@@ -151,14 +151,17 @@ fn run<S: TallySink>(
 ) -> Tally {
     match opened {
         Opened::Windows { file, len, live } => {
-            let use_mmap = !live && settings.use_mmap;
+            let windowed = WindowedFile {
+                file_idx,
+                file: &file,
+                len,
+                use_mmap: !live && settings.use_mmap,
+            };
             let tally = source::windows(len, settings.chunk_size)
                 .into_par_iter()
                 .enumerate()
                 .fold(new_sink, |mut sink, (seq, window)| {
-                    scan_window(
-                        file_idx, &file, len, window, seq as u32, use_mmap, settings, &mut sink,
-                    );
+                    windowed.scan(window, seq as u32, settings, &mut sink);
                     progress(window.hi - window.lo);
                     sink
                 })
@@ -183,22 +186,12 @@ fn shrank(file: &File, len: u64) -> bool {
     file.metadata().map_or(true, |m| m.len() < len)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn scan_window<S: TallySink>(
+/// A plain file being read in windows.
+struct WindowedFile<'f> {
     file_idx: u32,
-    file: &File,
+    file: &'f File,
     len: u64,
-    window: Window,
-    seq: u32,
     use_mmap: bool,
-    settings: &ScanSettings,
-    sink: &mut S,
-) {
-    WINDOW_BUF.with_borrow_mut(|buf| {
-        scan_window_with(
-            file_idx, file, len, window, seq, use_mmap, settings, sink, buf,
-        )
-    });
 }
 
 thread_local! {
@@ -206,40 +199,36 @@ thread_local! {
     static WINDOW_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-#[allow(clippy::too_many_arguments)]
-fn scan_window_with<S: TallySink>(
-    file_idx: u32,
-    file: &File,
-    len: u64,
-    window: Window,
-    seq: u32,
-    use_mmap: bool,
-    settings: &ScanSettings,
-    sink: &mut S,
-    buf: &mut Vec<u8>,
-) {
-    let read =
-        source::read_window(file, len, window, settings.max_line, use_mmap, buf).or_else(|_| {
-            // A mapping can fail where a read works (some file systems): retry plainly.
-            source::read_window(file, len, window, settings.max_line, false, buf)
+impl WindowedFile<'_> {
+    /// Reads window `seq` and scans the lines it owns into `sink`.
+    fn scan<S: TallySink>(&self, window: Window, seq: u32, settings: &ScanSettings, sink: &mut S) {
+        let (file_idx, max_line) = (self.file_idx, settings.max_line);
+        WINDOW_BUF.with_borrow_mut(|buf| {
+            let read =
+                source::read_window(self.file, self.len, window, max_line, self.use_mmap, buf)
+                    .or_else(|_| {
+                        // A mapping can fail where a read works (some file systems): retry plainly.
+                        source::read_window(self.file, self.len, window, max_line, false, buf)
+                    });
+            match read {
+                Ok(WindowBytes::Mapped(map, range)) => {
+                    sink.tally_mut().bytes += range.len() as u64;
+                    scan_block(&map[range], file_idx, seq, 0, max_line, sink);
+                }
+                Ok(WindowBytes::Buffered(range)) => {
+                    sink.tally_mut().bytes += range.len() as u64;
+                    scan_block(&buf[range], file_idx, seq, 0, max_line, sink);
+                }
+                Err(e) => {
+                    sink.block_done(file_idx, seq, 0);
+                    sink.tally_mut().problems.push(FileProblem {
+                        file: file_idx,
+                        kind: ProblemKind::Partial,
+                        message: format!("read error at byte {}: {e}", window.lo),
+                    });
+                }
+            }
         });
-    match read {
-        Ok(WindowBytes::Mapped(map, range)) => {
-            sink.tally_mut().bytes += range.len() as u64;
-            scan_block(&map[range], file_idx, seq, 0, settings.max_line, sink);
-        }
-        Ok(WindowBytes::Buffered(range)) => {
-            sink.tally_mut().bytes += range.len() as u64;
-            scan_block(&buf[range], file_idx, seq, 0, settings.max_line, sink);
-        }
-        Err(e) => {
-            sink.block_done(file_idx, seq, 0);
-            sink.tally_mut().problems.push(FileProblem {
-                file: file_idx,
-                kind: ProblemKind::Partial,
-                message: format!("read error at byte {}: {e}", window.lo),
-            });
-        }
     }
 }
 
@@ -425,7 +414,12 @@ pub fn scan_matches(
         };
         let flow = match opened {
             Opened::Windows { file, len, live } => {
-                let use_mmap = !live && settings.use_mmap;
+                let windowed = WindowedFile {
+                    file_idx,
+                    file: &file,
+                    len,
+                    use_mmap: !live && settings.use_mmap,
+                };
                 let windows = source::windows(len, settings.chunk_size);
                 let mut flow = ControlFlow::Continue(());
                 for (n, group) in windows.chunks(batch).enumerate() {
@@ -438,9 +432,7 @@ pub fn scan_matches(
                                 matches: Vec::new(),
                             };
                             let seq = (n * batch + k) as u32;
-                            scan_window(
-                                file_idx, &file, len, window, seq, use_mmap, settings, &mut sink,
-                            );
+                            windowed.scan(window, seq, settings, &mut sink);
                             progress(window.hi - window.lo);
                             sink
                         })

@@ -3,31 +3,14 @@
 //! Expected numbers come from `testdata/expected/*.json`, written by the independent reference
 //! counter `testdata/oracle.py`, and from the real writer's own counts table.
 
+mod common;
+
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use assert_cmd::cargo::cargo_bin;
+use common::{bsaudit, run};
 use serde_json::Value;
-
-fn bsaudit() -> Command {
-    let mut cmd = Command::new(cargo_bin("bsaudit"));
-    cmd.env_remove("RUST_LOG");
-    cmd
-}
-
-/// Runs bsaudit with `args`; returns (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = bsaudit()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("bsaudit runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn json(args: &[&str]) -> (i32, Value) {
     let mut all = args.to_vec();

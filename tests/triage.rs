@@ -2,24 +2,13 @@
 //! `timeline`, `lines`; and `--fail-on` exit codes. Expected values are in
 //! `testdata/expected/triage/*.json`, written by `testdata/oracle.py`.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use assert_cmd::cargo::cargo_bin;
+use common::{bsaudit, run};
 use serde_json::Value;
-
-fn run(args: &[String]) -> (i32, String, String) {
-    let out = Command::new(cargo_bin("bsaudit"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("bsaudit runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
@@ -283,7 +272,7 @@ fn lines_limit_and_closed_pipe() {
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 3);
     // A reader that goes away early: quiet success.
-    let mut child = Command::new(cargo_bin("bsaudit"))
+    let mut child = bsaudit()
         .args(["lines", "testdata/cluster"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

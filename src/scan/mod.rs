@@ -5,6 +5,7 @@
 //! a [`LineSink`]. Sinks decide what to keep: the tally counts, drill-down prints. Nothing here
 //! allocates per line.
 
+pub mod check;
 pub mod delims;
 pub mod json;
 pub mod record;

@@ -1,0 +1,26 @@
+//! Helpers shared by the CLI test files.
+
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::cargo_bin;
+
+/// The binary under test, without inherited log settings.
+pub fn bsaudit() -> Command {
+    let mut cmd = Command::new(cargo_bin("bsaudit"));
+    cmd.env_remove("RUST_LOG");
+    cmd
+}
+
+/// Runs bsaudit with `args` and no stdin; returns (exit code, stdout, stderr).
+pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
+    let out = bsaudit()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("bsaudit runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
