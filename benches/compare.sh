@@ -268,17 +268,22 @@ done
 log "checking bsaudit's counts against expected.tsv"
 for v in "${VARIANTS[@]}"; do check "$v"; done
 
+# add_floor GLOB: the parallel newline count of the files, appended to cmds.
+add_floor() {
+  if [[ $HAVE_RG -eq 1 ]]; then
+    cmds+=("rg -c '' (floor)" "rg -c '' -j$NPROC --no-ignore --hidden -a $1")
+  else
+    cmds+=("cat | wc -l (floor)" "cat $1 | wc -l")
+  fi
+}
+
 for v in "${VARIANTS[@]}"; do
   dir=$BENCH_DIR/$v
   glob="$dir/*/auditlog/*"
   case $v in
     text|rotated)
       cmds=()
-      if [[ $HAVE_RG -eq 1 ]]; then
-        cmds+=("rg -c '' (floor)" "rg -c '' -j$NPROC --no-ignore --hidden -a $glob")
-      else
-        cmds+=("cat | wc -l (floor)" "cat $glob | wc -l")
-      fi
+      add_floor "$glob"
       cmds+=("bsaudit" "$BSAUDIT report $dir --quiet$BS_THREADS")
       cmds+=("mawk" "LC_ALL=C mawk -F'\t' '$AWK_PROG' $glob")
       cmds+=("gawk" "LC_ALL=C gawk -F'\t' '$AWK_PROG' $glob")
@@ -290,11 +295,7 @@ for v in "${VARIANTS[@]}"; do
       ;;
     json)
       cmds=()
-      if [[ $HAVE_RG -eq 1 ]]; then
-        cmds+=("rg -c '' (floor)" "rg -c '' -j$NPROC --no-ignore --hidden -a $glob")
-      else
-        cmds+=("cat | wc -l (floor)" "cat $glob | wc -l")
-      fi
+      add_floor "$glob"
       cmds+=("bsaudit" "$BSAUDIT report $dir --quiet$BS_THREADS")
       run_variant json "${cmds[@]}"
       ;;

@@ -151,12 +151,7 @@ fn run<S: TallySink>(
 ) -> Tally {
     match opened {
         Opened::Windows { file, len, live } => {
-            let windowed = WindowedFile {
-                file_idx,
-                file: &file,
-                len,
-                use_mmap: !live && settings.use_mmap,
-            };
+            let windowed = WindowedFile::new(file_idx, &file, len, live, settings);
             let tally = source::windows(len, settings.chunk_size)
                 .into_par_iter()
                 .enumerate()
@@ -199,7 +194,17 @@ thread_local! {
     static WINDOW_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-impl WindowedFile<'_> {
+impl<'f> WindowedFile<'f> {
+    /// A file of `len` bytes; a live one is read with `pread`, never mapped.
+    fn new(file_idx: u32, file: &'f File, len: u64, live: bool, settings: &ScanSettings) -> Self {
+        WindowedFile {
+            file_idx,
+            file,
+            len,
+            use_mmap: !live && settings.use_mmap,
+        }
+    }
+
     /// Reads window `seq` and scans the lines it owns into `sink`.
     fn scan<S: TallySink>(&self, window: Window, seq: u32, settings: &ScanSettings, sink: &mut S) {
         let (file_idx, max_line) = (self.file_idx, settings.max_line);
@@ -414,12 +419,7 @@ pub fn scan_matches(
         };
         let flow = match opened {
             Opened::Windows { file, len, live } => {
-                let windowed = WindowedFile {
-                    file_idx,
-                    file: &file,
-                    len,
-                    use_mmap: !live && settings.use_mmap,
-                };
+                let windowed = WindowedFile::new(file_idx, &file, len, live, settings);
                 let windows = source::windows(len, settings.chunk_size);
                 let mut flow = ControlFlow::Continue(());
                 for (n, group) in windows.chunks(batch).enumerate() {
