@@ -1,0 +1,167 @@
+//! What one group of records accumulates: latency, time span, bytes, samples and per-bucket
+//! counts. Everything here merges with `+=`.
+
+use std::ops::AddAssign;
+
+use crate::histogram::Histogram;
+use crate::scan::{LinePos, Record};
+
+/// How many sample requests a group keeps.
+pub const SAMPLES_PER_GROUP: usize = 3;
+
+/// One sample request of a group, for following its trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sample {
+    /// Where the line is (resolved to a line number by the report).
+    pub pos: LinePos,
+    /// Start time (ns).
+    pub time_ns: i64,
+    /// Trace id from the response header.
+    pub trace_id: Option<String>,
+    /// Request method.
+    pub method: String,
+    /// Request path.
+    pub path: String,
+}
+
+impl Sample {
+    fn of(rec: &Record<'_>, pos: LinePos) -> Sample {
+        Sample {
+            pos,
+            time_ns: rec.start_ns,
+            trace_id: rec
+                .trace_id()
+                .map(|t| String::from_utf8_lossy(&t).into_owned()),
+            method: String::from_utf8_lossy(&rec.method).into_owned(),
+            path: String::from_utf8_lossy(&rec.path).into_owned(),
+        }
+    }
+}
+
+/// The earliest few samples of a group, in input order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Samples(Vec<Sample>);
+
+impl Samples {
+    /// Whether a line at `pos` would be kept: cheap, checked before building a sample.
+    #[inline]
+    pub fn wants(&self, pos: LinePos) -> bool {
+        self.0.len() < SAMPLES_PER_GROUP || self.0.last().is_some_and(|s| pos < s.pos)
+    }
+
+    fn insert(&mut self, sample: Sample) {
+        let at = self.0.partition_point(|s| s.pos < sample.pos);
+        self.0.insert(at, sample);
+        self.0.truncate(SAMPLES_PER_GROUP);
+    }
+
+    /// The samples, earliest first.
+    pub fn as_slice(&self) -> &[Sample] {
+        &self.0
+    }
+}
+
+impl AddAssign<&Samples> for Samples {
+    fn add_assign(&mut self, other: &Samples) {
+        for s in &other.0 {
+            if self.wants(s.pos) {
+                self.insert(s.clone());
+            }
+        }
+    }
+}
+
+/// Record counts per time bucket, in arrival order with runs merged. Records come nearly in
+/// time order, so counting is one comparison and an increment; a bucket may appear more than
+/// once (out-of-order records, merged tallies), which readers sum.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Buckets(Vec<(i64, u64)>);
+
+impl Buckets {
+    #[inline]
+    pub(crate) fn add(&mut self, bucket: i64) {
+        match self.0.last_mut() {
+            Some((b, n)) if *b == bucket => *n += 1,
+            _ => self.0.push((bucket, 1)),
+        }
+    }
+
+    /// (bucket, count) entries; a bucket may repeat.
+    pub fn entries(&self) -> &[(i64, u64)] {
+        &self.0
+    }
+
+    fn merge(&mut self, other: &Buckets) {
+        self.0.extend_from_slice(&other.0);
+        // Keep merged lists short: one entry per bucket.
+        if self.0.len() > 64 && !self.0.is_sorted_by_key(|e| e.0) {
+            self.0.sort_unstable_by_key(|e| e.0);
+        }
+        self.0.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                earlier.1 += later.1;
+            }
+            same
+        });
+    }
+}
+
+/// Everything a group of records accumulates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupStats {
+    /// Durations (count, exact min/max/sum, quantiles).
+    pub latency: Histogram,
+    /// Earliest start time (ns).
+    pub first_ns: i64,
+    /// Latest start time (ns).
+    pub last_ns: i64,
+    /// Sum of response lengths.
+    pub resp_bytes: u64,
+    /// The earliest requests, for drill-down.
+    pub samples: Samples,
+    /// Counts per time bucket, when the tally keeps a timeline.
+    pub buckets: Buckets,
+}
+
+impl Default for GroupStats {
+    fn default() -> Self {
+        GroupStats {
+            latency: Histogram::default(),
+            first_ns: i64::MAX,
+            last_ns: i64::MIN,
+            resp_bytes: 0,
+            samples: Samples::default(),
+            buckets: Buckets::default(),
+        }
+    }
+}
+
+impl GroupStats {
+    /// Number of records.
+    pub fn count(&self) -> u64 {
+        self.latency.count()
+    }
+
+    #[inline]
+    pub(crate) fn add(&mut self, rec: &Record<'_>, pos: LinePos) {
+        self.latency.record(rec.duration_us);
+        self.first_ns = self.first_ns.min(rec.start_ns);
+        self.last_ns = self.last_ns.max(rec.start_ns);
+        self.resp_bytes += rec.resp_len;
+        if self.samples.wants(pos) {
+            self.samples.insert(Sample::of(rec, pos));
+        }
+    }
+}
+
+impl AddAssign<&GroupStats> for GroupStats {
+    fn add_assign(&mut self, o: &GroupStats) {
+        self.latency += &o.latency;
+        self.first_ns = self.first_ns.min(o.first_ns);
+        self.last_ns = self.last_ns.max(o.last_ns);
+        self.resp_bytes += o.resp_bytes;
+        self.samples += &o.samples;
+        self.buckets.merge(&o.buckets);
+    }
+}

@@ -1,0 +1,130 @@
+//! Interning and keyed tables for the hot path: byte strings to small ids, keys to values
+//! with a one-entry cache for runs of the same key.
+
+use rustc_hash::FxHashMap;
+
+use super::group::GroupStats;
+
+/// Byte strings to small dense ids, with a one-entry cache for runs of the same name.
+#[derive(Clone, Debug, Default)]
+pub struct Interner {
+    names: Vec<Box<[u8]>>,
+    ids: FxHashMap<Box<[u8]>, u32>,
+    last: Option<u32>,
+}
+
+impl Interner {
+    /// The id of `name`, adding it if new.
+    #[inline]
+    pub fn intern(&mut self, name: &[u8]) -> u32 {
+        if let Some(last) = self.last
+            && *self.names[last as usize] == *name
+        {
+            return last;
+        }
+        let id = match self.ids.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = self.names.len() as u32;
+                self.names.push(name.into());
+                self.ids.insert(name.into(), id);
+                id
+            }
+        };
+        self.last = Some(id);
+        id
+    }
+
+    /// The name of an id.
+    pub fn name(&self, id: u32) -> &[u8] {
+        &self.names[id as usize]
+    }
+
+    /// Adds every name of `other`; returns, for each id of `other`, its id here.
+    pub(crate) fn absorb(&mut self, other: &Interner) -> Vec<u32> {
+        other.names.iter().map(|n| self.intern(n)).collect()
+    }
+}
+
+/// Values by key, in insertion order, with a one-entry cache: log lines come in long runs of
+/// one service and code (and bucket), which then skip the hash lookup.
+#[derive(Clone, Debug)]
+pub struct GroupTable<K, V = GroupStats> {
+    index: FxHashMap<K, u32>,
+    entries: Vec<(K, V)>,
+    last: Option<(K, u32)>,
+}
+
+impl<K, V> Default for GroupTable<K, V> {
+    fn default() -> Self {
+        GroupTable {
+            index: FxHashMap::default(),
+            entries: Vec::new(),
+            last: None,
+        }
+    }
+}
+
+impl<K: Copy + Eq + std::hash::Hash, V: Default> GroupTable<K, V> {
+    /// The value of `key`, created empty if new.
+    #[inline]
+    pub fn get_or_insert(&mut self, key: K) -> &mut V {
+        let at = match self.last {
+            Some((k, at)) if k == key => at,
+            _ => {
+                let next = self.entries.len() as u32;
+                let at = *self.index.entry(key).or_insert(next);
+                if at == next {
+                    self.entries.push((key, V::default()));
+                }
+                self.last = Some((key, at));
+                at
+            }
+        };
+        &mut self.entries[at as usize].1
+    }
+
+    /// The value of `key`; a new key is added only while there are fewer than `cap` keys.
+    #[inline]
+    pub fn get_or_insert_capped(&mut self, key: K, cap: usize) -> Option<&mut V> {
+        let known = matches!(self.last, Some((k, _)) if k == key) || self.index.contains_key(&key);
+        if !known && self.entries.len() >= cap {
+            return None;
+        }
+        Some(self.get_or_insert(key))
+    }
+
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.index.get(key).map(|&at| &self.entries[at as usize].1)
+    }
+
+    /// Every (key, value), in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Every value, in insertion order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl<'a, K, V> IntoIterator for &'a GroupTable<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+}

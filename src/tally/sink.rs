@@ -1,0 +1,174 @@
+//! The hot-path sink: classifies each line's outcome into a [`Tally`], filtering records and
+//! filling the (service, code) and `--by` groups.
+
+use crate::dims::{Dim, DimKey, Dims, NONE};
+use crate::scan::{LinePos, LineSink, Outcome, Record};
+
+use super::invalid::InvalidLine;
+use super::{Tally, TallySpec};
+
+/// The bucket of the last start time and where that bucket ends.
+#[derive(Clone, Copy, Debug)]
+struct BucketCache {
+    index: i64,
+    from: i64,
+    to: i64,
+}
+
+impl Default for BucketCache {
+    fn default() -> Self {
+        BucketCache {
+            index: 0,
+            from: 1,
+            to: 0,
+        }
+    }
+}
+
+impl BucketCache {
+    /// The bucket holding `ns` (buckets of `size` ns from the epoch).
+    #[inline]
+    fn bucket_of(&mut self, ns: i64, size: i64) -> i64 {
+        if ns < self.from || ns >= self.to {
+            self.index = ns.div_euclid(size);
+            self.from = self.index.saturating_mul(size);
+            self.to = self.from.saturating_add(size);
+        }
+        self.index
+    }
+}
+
+/// A [`LineSink`] that filters records and counts everything into a [`Tally`].
+pub struct Tallier<'s> {
+    spec: &'s TallySpec,
+    /// The filter keeps everything: skip asking it.
+    keep_all: bool,
+    /// Scratch space for the filter's API check.
+    scratch: Vec<u8>,
+    /// The last bucket computed, to skip a division per record.
+    bucket_cache: BucketCache,
+    /// The counts so far.
+    pub tally: Tally,
+}
+
+impl<'s> Tallier<'s> {
+    /// An empty tally for `spec`.
+    pub fn new(spec: &'s TallySpec) -> Self {
+        Tallier {
+            spec,
+            keep_all: spec.filter.is_empty(),
+            scratch: Vec::new(),
+            bucket_cache: BucketCache::default(),
+            tally: Tally::default(),
+        }
+    }
+
+    /// Counts one kept record.
+    #[inline]
+    fn add_record(&mut self, rec: &Record<'_>, pos: LinePos) {
+        let t = &mut self.tally;
+        t.input.records += 1;
+        t.input.first_ns = t.input.first_ns.min(rec.start_ns);
+        t.input.last_ns = t.input.last_ns.max(rec.start_ns);
+        let service = t.services.intern(&rec.service);
+        let group = t.groups.get_or_insert((service, rec.code));
+        group.add(rec, pos);
+        if self.spec.timeline {
+            group.buckets.add(
+                self.bucket_cache
+                    .bucket_of(rec.start_ns, self.spec.bucket_ns),
+            );
+        }
+        if let Some(dims) = &self.spec.dims
+            && (!self.spec.errors_only || self.spec.classes.class_of(rec.code).is_error())
+        {
+            self.add_dims(dims, rec, pos, service);
+        }
+    }
+
+    /// Counts a record into its `--by` group.
+    fn add_dims(&mut self, dims: &Dims, rec: &Record<'_>, pos: LinePos, service: u32) {
+        let d = &mut self.tally.dim;
+        if d.dims.is_empty() {
+            d.dims = dims.list().to_vec();
+        }
+        let mut key = DimKey::default();
+        for (part, &dim) in key.0.iter_mut().zip(dims.list()) {
+            *part = match dim {
+                Dim::Service => u64::from(service),
+                Dim::Code => u64::from(rec.code),
+                Dim::Method if rec.method.is_empty() => u64::from(d.methods.intern(b"-")),
+                Dim::Method => u64::from(d.methods.intern(&rec.method)),
+                Dim::Api => {
+                    crate::dims::api_template(&rec.path, &mut d.scratch);
+                    u64::from(d.apis.intern(&d.scratch))
+                }
+                Dim::Host => u64::from(
+                    d.hosts
+                        .intern(crate::dims::host(rec).as_deref().unwrap_or(b"-")),
+                ),
+                Dim::Disk => crate::dims::path_id(&rec.path, b"diskid").unwrap_or(NONE),
+                Dim::Vuid => crate::dims::path_id(&rec.path, b"vuid").unwrap_or(NONE),
+                Dim::Bucket => rec.start_ns.div_euclid(self.spec.bucket_ns) as u64,
+            };
+        }
+        match d.groups.get_or_insert_capped(key, self.spec.max_groups) {
+            Some(stats) => stats.add(rec, pos),
+            None => d.other.add(rec, pos),
+        }
+    }
+
+    #[cold]
+    fn keep_invalid(&mut self, pos: LinePos, raw: &[u8], reason: &'static str) {
+        self.tally.invalid.push(InvalidLine {
+            pos,
+            reason,
+            raw: raw.to_vec(),
+        });
+    }
+}
+
+impl Tallier<'_> {
+    /// Counts a line; returns whether it is a record the filter keeps.
+    #[inline(always)]
+    pub fn line_kept(&mut self, pos: LinePos, raw: &[u8], outcome: &Outcome<'_>) -> bool {
+        let input = &mut self.tally.input;
+        input.lines += 1;
+        match outcome {
+            Outcome::Record(rec) => {
+                input.newest_any_ns = input.newest_any_ns.max(rec.start_ns);
+                if self.keep_all || self.spec.filter.keeps(rec, &mut self.scratch) {
+                    self.add_record(rec, pos);
+                    return true;
+                }
+                input.filtered_out += 1;
+            }
+            Outcome::Empty => input.empty_lines += 1,
+            &Outcome::Malformed(reason) => {
+                input.malformed[reason.index()] += 1;
+                if self.spec.keep_invalid {
+                    self.keep_invalid(pos, raw, reason.as_str());
+                }
+            }
+            Outcome::Oversized => input.oversized += 1,
+            Outcome::IncompleteTail => {
+                input.incomplete_tail += 1;
+                if self.spec.keep_invalid {
+                    self.keep_invalid(pos, raw, "incomplete_tail");
+                }
+            }
+        }
+        false
+    }
+}
+
+impl LineSink for Tallier<'_> {
+    #[inline(always)]
+    fn line(&mut self, pos: LinePos, raw: &[u8], outcome: &Outcome<'_>) {
+        self.line_kept(pos, raw, outcome);
+    }
+
+    fn block_done(&mut self, file: u32, chunk: u32, lines: u64) {
+        self.tally.chunk_lines.push((file, chunk, lines));
+    }
+}
