@@ -88,7 +88,7 @@ fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
         classes: c.table.class_map(),
         max_groups: c.max_groups,
         bucket_ns,
-        timeline: true,
+        file_rank: Vec::new(),
     };
     let tally = scan_windowed(&c.common, &found, &spec)?;
 
@@ -139,7 +139,6 @@ fn run_timeline(c: TimelineConfig) -> Result<Outcome, Error> {
     let spec = |filter| TallySpec {
         filter,
         bucket_ns: c.bucket_ns,
-        timeline: true,
         ..TallySpec::default()
     };
     let tally = scan_windowed(&c.common, &found, &spec)?;

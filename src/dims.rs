@@ -16,7 +16,10 @@ pub const MAX_DIMS: usize = 8;
 pub const NONE: u64 = u64::MAX;
 
 /// One grouping dimension.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Dim {
     /// Module name up to `@`.
     Service,
@@ -82,6 +85,12 @@ impl Dims {
         Dims {
             list: vec![Dim::Service, Dim::Code],
         }
+    }
+
+    /// Dimensions from a list (as recorded in a summary); the same checks as [`Dims::parse`].
+    pub fn from_list(list: &[Dim]) -> Result<Dims, String> {
+        let names: Vec<&str> = list.iter().map(|d| d.as_str()).collect();
+        Dims::parse(&names.join(","))
     }
 
     /// Parses `service,code,disk`: known names, each once, at least one.

@@ -4,10 +4,10 @@
 //! the scan goes on. [`Error`] is for what stops a command (bad arguments, nothing readable,
 //! a failing stdout) and carries the exit code the binary maps it to.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a non-empty line is not a record. The order is the order of the checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Malformed {
     /// Neither `REQ<TAB>` in the line nor a JSON object.

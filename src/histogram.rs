@@ -9,19 +9,39 @@
 
 use std::ops::AddAssign;
 
+use serde::{Deserialize, Serialize};
+
 /// Buckets per page: 2^SUB_BITS.
 const SUB_BITS: u32 = 7;
 const PAGE: usize = 1 << SUB_BITS;
 
+/// Most distinct buckets a histogram keeps in its sparse form before it switches to pages.
+const SPARSE_MAX: usize = 8;
+
 /// Durations in microseconds.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// A histogram starts sparse (a short list of (bucket, count)), so the thousands of small
+/// groups of a high-cardinality `--by` cost a few dozen bytes each; it switches to pages once
+/// it has seen more than [`SPARSE_MAX`] distinct buckets. Both forms hold the same counts:
+/// equality, merge and serialisation never depend on which one a histogram is in.
+#[derive(Clone, Debug, Default)]
 pub struct Histogram {
+    sparse: Vec<(u16, u64)>,
     pages: Vec<Option<Box<[u64; PAGE]>>>,
     count: u64,
     sum: u128,
     min: u64,
     max: u64,
 }
+
+impl PartialEq for Histogram {
+    fn eq(&self, other: &Histogram) -> bool {
+        (self.count, self.sum, self.min, self.max) == (other.count, other.sum, other.min, other.max)
+            && self.buckets().eq(other.buckets())
+    }
+}
+
+impl Eq for Histogram {}
 
 /// Page and slot of a value. Page 0 holds 0..128 and page 1 holds 128..256, one value per
 /// slot; page p >= 2 holds [2^(p+6), 2^(p+7)) in slots of width 2^(p-1).
@@ -50,12 +70,7 @@ impl Histogram {
     /// Records one duration.
     #[inline]
     pub fn record(&mut self, value: u64) {
-        let (page, slot) = locate(value);
-        if page >= self.pages.len() {
-            self.pages.resize_with(page + 1, || None);
-        }
-        let buckets = self.pages[page].get_or_insert_with(|| Box::new([0; PAGE]));
-        buckets[slot] += 1;
+        self.add_n(value, 1);
         if self.count == 0 || value < self.min {
             self.min = value;
         }
@@ -64,6 +79,73 @@ impl Histogram {
         }
         self.count += 1;
         self.sum += u128::from(value);
+    }
+
+    /// Adds `n` to the bucket of `value` (min, max, count and sum are the caller's).
+    #[inline]
+    fn add_n(&mut self, value: u64, n: u64) {
+        let (page, slot) = locate(value);
+        self.add_to_bucket(page * PAGE + slot, n);
+    }
+
+    #[inline]
+    fn add_to_bucket(&mut self, index: usize, n: u64) {
+        let (page, slot) = (index / PAGE, index % PAGE);
+        if self.pages.is_empty() {
+            if let Some(e) = self.sparse.iter_mut().find(|e| usize::from(e.0) == index) {
+                e.1 += n;
+                return;
+            }
+            if self.sparse.len() < SPARSE_MAX {
+                self.sparse.push((index as u16, n));
+                return;
+            }
+            self.to_pages();
+        }
+        if page >= self.pages.len() {
+            self.pages.resize_with(page + 1, || None);
+        }
+        self.pages[page].get_or_insert_with(|| Box::new([0; PAGE]))[slot] += n;
+    }
+
+    #[cold]
+    fn to_pages(&mut self) {
+        let sparse = std::mem::take(&mut self.sparse);
+        // One empty page marks the paged form even before the first bucket lands.
+        self.pages.push(None);
+        for (index, n) in sparse {
+            self.add_to_bucket(usize::from(index), n);
+        }
+    }
+
+    /// Every non-empty bucket as (bucket index, count), in increasing order of value.
+    pub fn buckets(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        let mut sparse: Vec<(usize, u64)> = self
+            .sparse
+            .iter()
+            .filter(|e| e.1 > 0)
+            .map(|&(i, n)| (usize::from(i), n))
+            .collect();
+        sparse.sort_unstable();
+        let paged = self.pages.iter().enumerate().flat_map(|(page, buckets)| {
+            buckets.iter().flat_map(move |b| {
+                b.iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .map(move |(slot, &n)| (page * PAGE + slot, n))
+            })
+        });
+        sparse.into_iter().chain(paged)
+    }
+
+    /// The smallest value of bucket `index` (as [`Histogram::buckets`] numbers them).
+    pub fn bucket_lower_bound(index: usize) -> u64 {
+        lower_bound(index / PAGE, index % PAGE)
+    }
+
+    /// Exact sum of the values.
+    pub fn sum(&self) -> u128 {
+        self.sum
     }
 
     /// Number of recorded values.
@@ -100,13 +182,10 @@ impl Histogram {
         // Integer arithmetic: a float product such as 0.7 * 10 can land just above 7.
         let rank = nearest_rank(self.count, permille);
         let mut seen = 0u64;
-        for (page, buckets) in self.pages.iter().enumerate() {
-            let Some(buckets) = buckets else { continue };
-            for (slot, &n) in buckets.iter().enumerate() {
-                seen += n;
-                if seen >= rank {
-                    return lower_bound(page, slot).clamp(self.min, self.max);
-                }
+        for (index, n) in self.buckets() {
+            seen += n;
+            if seen >= rank {
+                return Self::bucket_lower_bound(index).clamp(self.min, self.max);
             }
         }
         self.max
@@ -125,18 +204,27 @@ impl AddAssign<&Histogram> for Histogram {
         if other.count == 0 {
             return;
         }
-        if self.pages.len() < other.pages.len() {
-            self.pages.resize_with(other.pages.len(), || None);
-        }
-        for (mine, theirs) in self.pages.iter_mut().zip(&other.pages) {
-            let Some(theirs) = theirs else { continue };
-            match mine {
-                Some(mine) => {
-                    for (a, b) in mine.iter_mut().zip(theirs.iter()) {
-                        *a += b;
+        if other.pages.is_empty() {
+            for &(index, n) in &other.sparse {
+                self.add_to_bucket(usize::from(index), n);
+            }
+        } else {
+            if self.pages.is_empty() {
+                self.to_pages();
+            }
+            if self.pages.len() < other.pages.len() {
+                self.pages.resize_with(other.pages.len(), || None);
+            }
+            for (mine, theirs) in self.pages.iter_mut().zip(&other.pages) {
+                let Some(theirs) = theirs else { continue };
+                match mine {
+                    Some(mine) => {
+                        for (a, b) in mine.iter_mut().zip(theirs.iter()) {
+                            *a += b;
+                        }
                     }
+                    None => *mine = Some(theirs.clone()),
                 }
-                None => *mine = Some(theirs.clone()),
             }
         }
         if self.count == 0 || other.min < self.min {
@@ -147,6 +235,82 @@ impl AddAssign<&Histogram> for Histogram {
         self.sum += other.sum;
     }
 }
+
+/// The serialised form: the exact figures and the non-empty buckets as `[index, count]`.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    count: u64,
+    sum: Sum,
+    min: u64,
+    max: u64,
+    buckets: Vec<(u32, u64)>,
+}
+
+/// The exact sum: a JSON number while it fits 64 bits (as it does for any real log), a
+/// decimal string beyond (JSON readers lose precision past 2^64, and some past 2^53).
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Sum {
+    Small(u64),
+    Big(String),
+}
+
+impl Serialize for Histogram {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Wire {
+            count: self.count,
+            sum: match u64::try_from(self.sum) {
+                Ok(n) => Sum::Small(n),
+                Err(_) => Sum::Big(self.sum.to_string()),
+            },
+            min: self.min,
+            max: self.max,
+            buckets: self.buckets().map(|(i, n)| (i as u32, n)).collect(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Histogram {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let w = Wire::deserialize(d)?;
+        let mut h = Histogram::default();
+        let mut total = 0u64;
+        let mut last = None;
+        for (index, n) in w.buckets {
+            let index = index as usize;
+            if index >= MAX_BUCKETS || last.is_some_and(|l| l >= index) || n == 0 {
+                return Err(D::Error::custom(
+                    "histogram buckets out of order or out of range",
+                ));
+            }
+            last = Some(index);
+            total = total
+                .checked_add(n)
+                .ok_or_else(|| D::Error::custom("histogram count overflows"))?;
+            h.add_to_bucket(index, n);
+        }
+        if total != w.count || (w.count > 0 && w.min > w.max) {
+            return Err(D::Error::custom(
+                "histogram count does not match its buckets",
+            ));
+        }
+        h.count = w.count;
+        h.sum = match w.sum {
+            Sum::Small(n) => u128::from(n),
+            Sum::Big(text) => text
+                .parse()
+                .map_err(|_| D::Error::custom("histogram sum is not a number"))?,
+        };
+        h.min = w.min;
+        h.max = w.max;
+        Ok(h)
+    }
+}
+
+/// Number of bucket indices: pages 0..=57 cover every u64.
+const MAX_BUCKETS: usize = 58 * PAGE;
 
 #[cfg(test)]
 mod tests {
@@ -181,6 +345,30 @@ mod tests {
         assert_eq!(locate(255), (1, 127));
         assert_eq!(locate(256), (2, 0));
         assert_eq!(lower_bound(2, 1), 258);
+        assert!(locate(u64::MAX).0 * PAGE + locate(u64::MAX).1 < MAX_BUCKETS);
+    }
+
+    #[test]
+    fn huge_sums_survive() {
+        let mut h = Histogram::default();
+        for _ in 0..3 {
+            h.record(u64::MAX);
+        }
+        let text = serde_json::to_string(&h).expect("ser");
+        assert!(text.contains("\"sum\":\"55340232221128654845\""), "{text}");
+        assert_eq!(serde_json::from_str::<Histogram>(&text).expect("de"), h);
+    }
+
+    #[test]
+    fn bad_wire_is_refused() {
+        for bad in [
+            r#"{"count":2,"sum":3,"min":1,"max":2,"buckets":[[1,1]]}"#,
+            r#"{"count":2,"sum":3,"min":1,"max":2,"buckets":[[2,1],[1,1]]}"#,
+            r#"{"count":1,"sum":3,"min":1,"max":2,"buckets":[[999999,1]]}"#,
+            r#"{"count":1,"sum":"x","min":1,"max":1,"buckets":[[1,1]]}"#,
+        ] {
+            assert!(serde_json::from_str::<Histogram>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -224,6 +412,29 @@ mod tests {
                 prop_assert_eq!(ha.quantile(q), hall.quantile(q));
             }
             prop_assert_eq!(ha.sum, hall.sum);
+            prop_assert_eq!(&ha, &hall);
+            let back: Histogram = serde_json::from_str(&serde_json::to_string(&ha).expect("ser")).expect("de");
+            prop_assert_eq!(&back, &hall);
+            for q in [10, 500, 990] {
+                prop_assert_eq!(back.quantile(q), hall.quantile(q));
+            }
+        }
+
+        /// Sparse and paged forms agree whatever order values and merges come in.
+        #[test]
+        fn sparse_and_paged_agree(a in prop::collection::vec(0u64..100_000, 0..30),
+                                  b in prop::collection::vec(0u64..100_000, 0..30)) {
+            let mut ha = Histogram::default();
+            let mut hb = Histogram::default();
+            for &v in &a { ha.record(v); }
+            for &v in &b { hb.record(v); }
+            let mut ab = ha.clone();
+            ab += &hb;
+            let mut ba = hb.clone();
+            ba += &ha;
+            prop_assert_eq!(&ab, &ba);
+            let total: u64 = ab.buckets().map(|(_, n)| n).sum();
+            prop_assert_eq!(total, ab.count());
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod input;
 pub mod render;
 pub mod report;
 pub mod scan;
+pub mod summary;
 pub mod tally;
 pub mod time;
 pub mod timeline;

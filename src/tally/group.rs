@@ -12,8 +12,11 @@ pub const SAMPLES_PER_GROUP: usize = 3;
 /// One sample request of a group, for following its trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sample {
-    /// Where the line is (resolved to a line number by the report).
+    /// Where the line is (resolved to a line number when the tally becomes a summary).
     pub pos: LinePos,
+    /// The file's place in the order of display paths: ties in time go to the earlier path,
+    /// as they do when summaries merge.
+    pub rank: u32,
     /// Start time (ns).
     pub time_ns: i64,
     /// Trace id from the response header.
@@ -25,9 +28,10 @@ pub struct Sample {
 }
 
 impl Sample {
-    fn of(rec: &Record<'_>, pos: LinePos) -> Sample {
+    pub(crate) fn of(rec: &Record<'_>, pos: LinePos, rank: u32) -> Sample {
         Sample {
             pos,
+            rank,
             time_ns: rec.start_ns,
             trace_id: rec
                 .trace_id()
@@ -36,21 +40,30 @@ impl Sample {
             path: String::from_utf8_lossy(&rec.path).into_owned(),
         }
     }
+
+    /// The order samples are chosen in: earliest start time, then path, then line. The same
+    /// rule holds for merged summaries, so which samples a group keeps does not depend on how
+    /// the input was split or merged.
+    #[inline]
+    fn order(&self) -> (i64, u32, LinePos) {
+        (self.time_ns, self.rank, self.pos)
+    }
 }
 
-/// The earliest few samples of a group, in input order.
+/// The earliest few samples of a group, by start time (ties by path and line).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Samples(Vec<Sample>);
 
 impl Samples {
-    /// Whether a line at `pos` would be kept: cheap, checked before building a sample.
+    /// Whether a record would be kept: cheap, checked before building a sample.
     #[inline]
-    pub fn wants(&self, pos: LinePos) -> bool {
-        self.0.len() < SAMPLES_PER_GROUP || self.0.last().is_some_and(|s| pos < s.pos)
+    pub fn wants(&self, key: (i64, u32, LinePos)) -> bool {
+        self.0.len() < SAMPLES_PER_GROUP || self.0.last().is_some_and(|s| key < s.order())
     }
 
     fn insert(&mut self, sample: Sample) {
-        let at = self.0.partition_point(|s| s.pos < sample.pos);
+        let key = sample.order();
+        let at = self.0.partition_point(|s| s.order() < key);
         self.0.insert(at, sample);
         self.0.truncate(SAMPLES_PER_GROUP);
     }
@@ -64,7 +77,7 @@ impl Samples {
 impl AddAssign<&Samples> for Samples {
     fn add_assign(&mut self, other: &Samples) {
         for s in &other.0 {
-            if self.wants(s.pos) {
+            if self.wants(s.order()) {
                 self.insert(s.clone());
             }
         }
@@ -144,13 +157,13 @@ impl GroupStats {
     }
 
     #[inline]
-    pub(crate) fn add(&mut self, rec: &Record<'_>, pos: LinePos) {
+    pub(crate) fn add(&mut self, rec: &Record<'_>, pos: LinePos, rank: u32) {
         self.latency.record(rec.duration_us);
         self.first_ns = self.first_ns.min(rec.start_ns);
         self.last_ns = self.last_ns.max(rec.start_ns);
         self.resp_bytes += rec.resp_len;
-        if self.samples.wants(pos) {
-            self.samples.insert(Sample::of(rec, pos));
+        if self.samples.wants((rec.start_ns, rank, pos)) {
+            self.samples.insert(Sample::of(rec, pos, rank));
         }
     }
 }

@@ -52,6 +52,18 @@ pub enum ProblemKind {
     OutsideWindow,
 }
 
+impl ProblemKind {
+    /// The name used in JSON and on stderr.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::Vanished => "vanished",
+            ProblemKind::Skipped => "skipped",
+            ProblemKind::Partial => "partial",
+            ProblemKind::OutsideWindow => "outside_window",
+        }
+    }
+}
+
 /// The merged result of scanning some lines.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
@@ -139,12 +151,21 @@ pub struct TallySpec {
     pub errors_only: bool,
     /// Classes of codes, for `errors_only`.
     pub classes: ClassMap,
-    /// Most `dims` groups a tally keeps; later keys go to `other`.
+    /// Most `dims` groups a summary keeps exactly; the rest are folded into `other`.
     pub max_groups: usize,
-    /// Time bucket size (ns) for the `bucket` dimension and the timeline.
+    /// Time bucket size (ns) of the per-group counts and the `bucket` dimension.
     pub bucket_ns: i64,
-    /// Count requests per bucket, service and code.
-    pub timeline: bool,
+    /// Each input file's place in the order of display paths (indexed by file index), which
+    /// breaks ties between samples; empty means file order.
+    pub file_rank: Vec<u32>,
+}
+
+impl TallySpec {
+    /// The rank of file `file` for sample order.
+    #[inline]
+    pub fn rank_of(&self, file: u32) -> u32 {
+        self.file_rank.get(file as usize).copied().unwrap_or(file)
+    }
 }
 
 impl Default for TallySpec {
@@ -156,11 +177,14 @@ impl Default for TallySpec {
             errors_only: false,
             classes: ClassMap::default(),
             max_groups: DEFAULT_MAX_GROUPS,
-            bucket_ns: 60_000_000_000,
-            timeline: false,
+            bucket_ns: DEFAULT_BUCKET_NS,
+            file_rank: Vec::new(),
         }
     }
 }
+
+/// Default size of the per-group time buckets: one minute.
+pub const DEFAULT_BUCKET_NS: i64 = 60_000_000_000;
 
 /// Default `--max-groups`.
 pub const DEFAULT_MAX_GROUPS: usize = 10_000;

@@ -71,23 +71,25 @@ impl<'s> Tallier<'s> {
         t.input.first_ns = t.input.first_ns.min(rec.start_ns);
         t.input.last_ns = t.input.last_ns.max(rec.start_ns);
         let service = t.services.intern(&rec.service);
+        let rank = self.spec.rank_of(pos.file);
+        let bucket = self
+            .bucket_cache
+            .bucket_of(rec.start_ns, self.spec.bucket_ns);
         let group = t.groups.get_or_insert((service, rec.code));
-        group.add(rec, pos);
-        if self.spec.timeline {
-            group.buckets.add(
-                self.bucket_cache
-                    .bucket_of(rec.start_ns, self.spec.bucket_ns),
-            );
-        }
+        group.add(rec, pos, rank);
+        group.buckets.add(bucket);
         if let Some(dims) = &self.spec.dims
             && (!self.spec.errors_only || self.spec.classes.class_of(rec.code).is_error())
         {
-            self.add_dims(dims, rec, pos, service);
+            self.add_dims(dims, rec, pos, (service, rank, bucket));
         }
     }
 
-    /// Counts a record into its `--by` group.
-    fn add_dims(&mut self, dims: &Dims, rec: &Record<'_>, pos: LinePos, service: u32) {
+    /// Counts a record into its `--by` group. Every key is kept: the cap applies when the
+    /// tally becomes a summary, over exact counts, so which groups survive does not depend
+    /// on how the input was split.
+    fn add_dims(&mut self, dims: &Dims, rec: &Record<'_>, pos: LinePos, at: (u32, u32, i64)) {
+        let (service, rank, bucket) = at;
         let d = &mut self.tally.dim;
         if d.dims.is_empty() {
             d.dims = dims.list().to_vec();
@@ -109,13 +111,12 @@ impl<'s> Tallier<'s> {
                 ),
                 Dim::Disk => crate::dims::path_id(&rec.path, b"diskid").unwrap_or(NONE),
                 Dim::Vuid => crate::dims::path_id(&rec.path, b"vuid").unwrap_or(NONE),
-                Dim::Bucket => rec.start_ns.div_euclid(self.spec.bucket_ns) as u64,
+                Dim::Bucket => bucket as u64,
             };
         }
-        match d.groups.get_or_insert_capped(key, self.spec.max_groups) {
-            Some(stats) => stats.add(rec, pos),
-            None => d.other.add(rec, pos),
-        }
+        let stats = d.groups.get_or_insert(key);
+        stats.add(rec, pos, rank);
+        stats.buckets.add(bucket);
     }
 
     #[cold]
