@@ -61,6 +61,75 @@ pub enum CommandArgs {
     /// Explain status codes from the embedded code table.
     #[command(after_help = CODES_EXAMPLES)]
     Codes(CodesArgs),
+    /// Scan audit logs into a summary file that report, timeline and merge read later.
+    #[command(after_help = SUMMARIZE_EXAMPLES)]
+    Summarize(SummarizeArgs),
+    /// Merge summary files into one (rack -> cluster).
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
+}
+
+const SUMMARIZE_EXAMPLES: &str = "\
+Examples:
+  bsaudit summarize /var/log/blobstore -o $(hostname).bsum     one node's summary
+  bsaudit summarize --by service,disk,code DIR -o node.bsum    keep per-disk groups too
+  bsaudit report node-*.bsum                                   one report for every node
+  bsaudit summarize DIR -o - | ssh central 'cat > n1.bsum'     write to stdout
+
+A summary records what it can answer: its --by, --all, --bucket and record filters.
+Reports over summaries may narrow --service and --code; anything else needs a new summary.";
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  bsaudit merge rack1/*.bsum -o rack1.bsum
+  bsaudit merge rack*.bsum -o cluster.bsum && bsaudit report cluster.bsum";
+
+/// Options of `bsaudit summarize`.
+#[derive(Debug, Args)]
+pub struct SummarizeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Keep every code in the --by groups, successes and benign codes included.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Group by these as well as by (service, code): service, code, method, api, host, disk,
+    /// vuid, bucket.
+    #[arg(long, value_name = "DIMS", default_value = "service,code")]
+    pub by: String,
+
+    /// Size of the per-group time buckets (e.g. 1m, 10m): the finest timeline and sparkline
+    /// the summary can answer.
+    #[arg(long, value_name = "D", default_value = "1m")]
+    pub bucket: String,
+
+    /// Most --by groups kept exactly; the rest are folded into "other" (and said so).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_groups: usize,
+
+    /// Where to write the summary (`-` for standard output).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// Options of `bsaudit merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Summary files to merge.
+    #[arg(value_name = "SUMMARY", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Where to write the merged summary (`-` for standard output).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// No summary line on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Output formats.
@@ -115,6 +184,11 @@ pub struct InputArgs {
     /// Read closed files with pread into buffers instead of mapping them.
     #[arg(long, overrides_with = "mmap")]
     pub no_mmap: bool,
+
+    /// Label for the logs read here, stored with every sample and problem so that reports
+    /// over several nodes' summaries say where (default: the host name).
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
 
     /// Size of the pieces big files are split into for parallel scanning.
     #[arg(long, value_name = "SIZE", default_value = "8MiB", hide = true)]

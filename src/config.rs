@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::cli::{
     Cli, CodesArgs, CommandArgs, FilterArgs, FormatArg, InputArgs, LinesArgs, LinesFormatArg,
-    ReportArgs, TimelineArgs,
+    ReportArgs, SummarizeArgs, TimelineArgs,
 };
 use crate::codes::CodeTable;
 use crate::dims::{Dim, Dims};
@@ -32,6 +32,45 @@ pub enum Config {
     Lines(LinesConfig),
     /// `bsaudit codes`.
     Codes(CodesConfig),
+    /// `bsaudit summarize`.
+    Summarize(SummarizeConfig),
+    /// `bsaudit merge`.
+    Merge(MergeConfig),
+}
+
+/// What a scan groups by and keeps: the questions its summary can answer.
+#[derive(Clone, Debug)]
+pub struct Grouping {
+    /// The `--by` dimensions.
+    pub dims: Dims,
+    /// `--all`: every code, not only errors, in the `--by` groups.
+    pub all: bool,
+    /// Per-group bucket size (ns).
+    pub bucket_ns: i64,
+    /// `--max-groups`.
+    pub max_groups: usize,
+}
+
+/// Everything `summarize` needs.
+pub struct SummarizeConfig {
+    /// Inputs, filters, window.
+    pub common: Common,
+    /// What to keep.
+    pub grouping: Grouping,
+    /// Where to write (`-` = stdout).
+    pub output: PathBuf,
+    /// The code table (for classes).
+    pub table: CodeTable,
+}
+
+/// Everything `merge` needs.
+pub struct MergeConfig {
+    /// Summary files.
+    pub inputs: Vec<PathBuf>,
+    /// Where to write (`-` = stdout).
+    pub output: PathBuf,
+    /// No summary line.
+    pub quiet: bool,
 }
 
 /// What every scanning command shares: inputs, filters, window, scanner settings.
@@ -52,6 +91,8 @@ pub struct Common {
     pub since: Option<Bound>,
     /// `--until`, as given.
     pub until: Option<Bound>,
+    /// The node label of the logs read here.
+    pub node: String,
 }
 
 impl Common {
@@ -141,6 +182,15 @@ impl Config {
             }
             CommandArgs::Lines(args) => Ok(Config::Lines(lines_config(args, stdin_is_terminal)?)),
             CommandArgs::Codes(args) => Ok(Config::Codes(codes_config(args)?)),
+            CommandArgs::Summarize(args) => Ok(Config::Summarize(summarize_config(
+                args,
+                stdin_is_terminal,
+            )?)),
+            CommandArgs::Merge(args) => Ok(Config::Merge(MergeConfig {
+                inputs: args.paths,
+                output: args.output,
+                quiet: args.quiet,
+            })),
         }
     }
 
@@ -186,6 +236,11 @@ fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Resu
     if input.threads == Some(0) {
         return Err(usage("--threads must be at least 1".to_string()));
     }
+    let node = match input.node {
+        Some(n) if n.trim().is_empty() => return Err(usage("--node needs a name".to_string())),
+        Some(n) => n,
+        None => host_name(),
+    };
     let max_line = parse_size(&input.max_line, "--max-line")?;
     let chunk_size = parse_size(&input.chunk_size, "--chunk-size")?;
 
@@ -251,6 +306,7 @@ fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Resu
         },
         since,
         until,
+        node,
     };
     if stdin_count > 0 && common.window_is_relative() {
         return Err(usage(
@@ -278,6 +334,9 @@ fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConf
         report: ReportOptions {
             top: args.top,
             all: args.all,
+            by: dims.list().to_vec(),
+            max_groups: args.max_groups,
+            bucket_ns: bucket_ns.unwrap_or(crate::tally::DEFAULT_BUCKET_NS),
         },
         dims,
         bucket_ns,
@@ -287,6 +346,37 @@ fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConf
         table: load_table(args.code_table)?,
         invalid_lines: args.invalid_lines,
     })
+}
+
+fn summarize_config(
+    args: SummarizeArgs,
+    stdin_is_terminal: bool,
+) -> Result<SummarizeConfig, Error> {
+    if args.max_groups == 0 {
+        return Err(usage("--max-groups must be at least 1".to_string()));
+    }
+    Ok(SummarizeConfig {
+        common: common(args.input, args.filter, stdin_is_terminal)?,
+        grouping: Grouping {
+            dims: Dims::parse(&args.by).map_err(usage)?,
+            all: args.all,
+            bucket_ns: parse_bucket(&args.bucket)?,
+            max_groups: args.max_groups,
+        },
+        output: args.output,
+        table: load_table(None)?,
+    })
+}
+
+/// This machine's name, the default `--node`: the kernel's host name, else `$HOSTNAME`, else
+/// `localhost`.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 fn timeline_config(args: TimelineArgs, stdin_is_terminal: bool) -> Result<TimelineConfig, Error> {

@@ -18,7 +18,58 @@
 use serde::Serialize;
 
 use crate::filter::CodeSpec;
-use crate::report::Facts;
+use std::collections::BTreeMap;
+
+use crate::summary::ServiceTotals;
+
+/// The totals of one scope (a service, or all of them).
+pub type ScopeFacts = ServiceTotals;
+
+/// What `--fail-on` rules measure: per service, and for all services together.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    services: BTreeMap<String, ScopeFacts>,
+    all: ScopeFacts,
+}
+
+fn add_scope(into: &mut ScopeFacts, other: &ScopeFacts) {
+    into.requests += other.requests;
+    into.errors += other.errors;
+    for (code, n) in &other.codes {
+        *into.codes.entry(*code).or_default() += n;
+    }
+    into.latency += &other.latency;
+}
+
+impl Facts {
+    /// Facts from per-service totals.
+    pub fn from_services(services: impl IntoIterator<Item = (String, ScopeFacts)>) -> Facts {
+        let mut facts = Facts::default();
+        for (name, f) in services {
+            add_scope(&mut facts.all, &f);
+            add_scope(facts.services.entry(name).or_default(), &f);
+        }
+        facts
+    }
+
+    /// The totals of a service (case-insensitive; empty when absent), or of all.
+    pub fn scope(&self, service: Option<&str>) -> std::borrow::Cow<'_, ScopeFacts> {
+        match service {
+            None => std::borrow::Cow::Borrowed(&self.all),
+            Some(name) => {
+                let mut total = ScopeFacts::default();
+                for (_, f) in self
+                    .services
+                    .iter()
+                    .filter(|(s, _)| s.eq_ignore_ascii_case(name))
+                {
+                    add_scope(&mut total, f);
+                }
+                std::borrow::Cow::Owned(total)
+            }
+        }
+    }
+}
 
 /// What a rule measures.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -216,7 +267,6 @@ fn parse_value(text: &str, metric: Metric) -> Result<(f64, bool), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::ScopeFacts;
 
     fn facts() -> Facts {
         let mut blobnode = ScopeFacts {

@@ -25,6 +25,7 @@ pub mod config;
 pub mod dims;
 pub mod engine;
 pub mod error;
+pub mod exit;
 pub mod fail_on;
 pub mod filter;
 pub mod histogram;

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::codes::{Class, CodeTable};
 use crate::config::Series;
-use crate::tally::Tally;
+use crate::summary::Summary;
 use crate::time::rfc3339;
 
 /// The JSON schema name and version.
@@ -70,9 +70,9 @@ pub struct Point {
 /// A series: service, and code for (service, code) series.
 type SeriesKey = (String, Option<u32>);
 
-/// Builds the timeline from a tally counted with `timeline` on and this bucket size.
+/// Builds the timeline from a summary; `bucket_ns` must be a multiple of its bucket size.
 pub fn build(
-    tally: &Tally,
+    summary: &Summary,
     table: &CodeTable,
     bucket_ns: i64,
     series: Series,
@@ -87,11 +87,12 @@ pub fn build(
         top,
         total: Vec::new(),
     };
-    if tally.input.records == 0 {
+    let (Some(first_ns), Some(last_ns)) = (summary.input.first_ns, summary.input.last_ns) else {
         return view;
-    }
-    let first = tally.input.first_ns.div_euclid(bucket_ns);
-    let last = tally.input.last_ns.div_euclid(bucket_ns);
+    };
+    let source_ns = summary.scope.bucket_ns;
+    let first = first_ns.div_euclid(bucket_ns);
+    let last = last_ns.div_euclid(bucket_ns);
     let len = (last - first + 1).min(MAX_BUCKETS) as usize;
     view.start = Some(rfc3339(first * bucket_ns));
     view.buckets = len;
@@ -99,16 +100,19 @@ pub fn build(
 
     // (service, code) -> (requests, errors) per bucket.
     let mut by_key: BTreeMap<SeriesKey, Vec<(u64, u64)>> = BTreeMap::new();
-    for (&(service, code), stats) in &tally.groups {
-        let name = String::from_utf8_lossy(tally.services.name(service)).into_owned();
+    for (key, stats) in &summary.pairs {
+        let (Some(name), Some(code)) = (key[0].text(), key[1].num()) else {
+            continue;
+        };
+        let (name, code) = (name.to_string(), code as u32);
         let key = match series {
             Series::Service => (name, None),
             Series::Group => (name, Some(code)),
         };
         let error = table.class_of(code).is_error();
         let points = by_key.entry(key).or_insert_with(|| vec![(0, 0); len]);
-        for &(bucket, n) in stats.buckets.entries() {
-            let i = bucket - first;
+        for &(bucket, n) in &stats.buckets {
+            let i = bucket.saturating_mul(source_ns).div_euclid(bucket_ns) - first;
             if !(0..len as i64).contains(&i) {
                 continue;
             }

@@ -108,6 +108,7 @@ pub fn looks_like_log(name: &str) -> bool {
     }
     rotation_key(name).is_some()
         || base.ends_with(".log")
+        || name.ends_with(crate::summary::file::EXTENSION)
         || name.to_ascii_lowercase().contains("audit")
 }
 

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use crate::dims::Dim;
 use crate::report::Report;
+use crate::time::rfc3339;
 
 /// The columns after the dimensions.
 pub const REPORT_COLUMNS: [&str; 17] = [
@@ -28,12 +29,18 @@ pub const REPORT_COLUMNS: [&str; 17] = [
     "onset",
 ];
 
+/// CSV, one row per ranked group.
+pub struct CsvRenderer;
+
+impl crate::render::ReportRenderer for CsvRenderer {
+    fn report(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        report(r, out)
+    }
+}
+
 /// Writes the ranked groups.
 pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let dims: Vec<Dim> =
-        r.by.iter()
-            .filter_map(|name| Dim::ALL.into_iter().find(|d| d.as_str() == *name))
-            .collect();
+    let dims: Vec<Dim> = r.by.clone();
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec!["rank"];
     header.extend(dims.iter().map(|d| d.as_str()));
@@ -70,12 +77,12 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             g.latency_us.p99.to_string(),
             g.latency_us.max.to_string(),
             format!("{:.1}", g.latency_us.mean),
-            g.first_seen.clone(),
-            g.last_seen.clone(),
+            rfc3339(g.first_seen),
+            rfc3339(g.last_seen),
             g.resp_bytes.to_string(),
             requests,
             traces.join(" "),
-            g.onset.clone().unwrap_or_default(),
+            g.onset.map(rfc3339).unwrap_or_default(),
         ]);
         w.write_record(&row).map_err(io::Error::from)?;
     }

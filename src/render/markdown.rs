@@ -5,10 +5,26 @@ use std::io::{self, Write};
 
 use super::{human_us, percent};
 use crate::report::Report;
+use crate::time::rfc3339;
 
 /// Escapes text for a Markdown table cell.
 pub fn cell(s: &str) -> String {
     super::sanitize(s).replace('|', "\\|")
+}
+
+/// Escapes text for an inline code span: control bytes made visible, backticks (which would
+/// end the span) replaced.
+pub fn code(s: &str) -> String {
+    super::sanitize(s).replace('`', "'")
+}
+
+/// Markdown for an incident ticket.
+pub struct MarkdownRenderer;
+
+impl super::ReportRenderer for MarkdownRenderer {
+    fn report(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        report(r, out)
+    }
 }
 
 /// Writes the report.
@@ -16,11 +32,22 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let h = &r.input;
     writeln!(out, "## bsaudit report\n")?;
     writeln!(out, "Input: {}.", super::input_summary(h))?;
-    if let (Some(first), Some(last)) = (&h.first_seen, &h.last_seen) {
-        writeln!(out, "Time span: `{first}` to `{last}`.")?;
+    if let (Some(first), Some(last)) = (h.first_seen, h.last_seen) {
+        writeln!(
+            out,
+            "Time span: `{}` to `{}`.",
+            rfc3339(first),
+            rfc3339(last)
+        )?;
     }
     for p in &h.problems {
-        writeln!(out, "- {} `{}`: {}", p.kind, p.path, cell(&p.message))?;
+        writeln!(
+            out,
+            "- {} `{}`: {}",
+            p.kind,
+            code(&super::problem_path(p)),
+            cell(&p.message)
+        )?;
     }
     writeln!(out, "\n### Services\n")?;
     writeln!(
@@ -45,7 +72,7 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "\n### Top groups by {} ({} of {})\n",
-        r.by.join(", "),
+        super::by_text(&r.by),
         r.groups.len(),
         r.groups_total
     )?;
@@ -84,18 +111,18 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             }
             None => writeln!(out, "{}. **{name}**", i + 1)?,
         }
-        if let Some(onset) = &g.onset {
-            writeln!(out, "   - Rising since {onset}")?;
+        if let Some(onset) = g.onset {
+            writeln!(out, "   - Rising since {}", rfc3339(onset))?;
         }
         for s in &g.samples {
             writeln!(
                 out,
                 "   - trace `{}` at {}: `{} {}` in `{}:{}`",
-                s.trace_id.as_deref().unwrap_or("-"),
-                s.time,
-                s.method,
-                s.path,
-                s.file,
+                code(s.trace_id.as_deref().unwrap_or("-")),
+                rfc3339(s.time),
+                code(&s.method),
+                code(&s.path),
+                code(&super::sample_file(s)),
                 s.line
             )?;
         }

@@ -1,5 +1,6 @@
-//! Output formats. Each module lays out the same data model for one format; nothing else in
-//! the crate writes to stdout.
+//! Output formats. One [`ReportRenderer`] per format, each in its own module laying out the
+//! same [`Report`] model, so a new format is one new file; nothing else in the crate writes
+//! to stdout. Shared helpers (human units, sparklines, escaping) live here.
 
 pub mod codes;
 pub mod csv;
@@ -28,18 +29,60 @@ pub enum Format {
     Markdown,
 }
 
+/// Lays out a report in one output format.
+pub trait ReportRenderer {
+    /// Writes the whole report.
+    fn report(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+/// The renderer of a format.
+pub fn renderer(format: Format) -> Box<dyn ReportRenderer> {
+    match format {
+        Format::Table => Box::new(table::TableRenderer),
+        Format::Json => Box::new(json::JsonRenderer),
+        Format::Csv => Box::new(csv::CsvRenderer),
+        Format::Markdown => Box::new(markdown::MarkdownRenderer),
+    }
+}
+
 /// Writes a report in `format`.
 pub fn report(
     report: &Report,
     format: Format,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    match format {
-        Format::Table => table::report(report, out),
-        Format::Json => json::write(report, out),
-        Format::Csv => csv::report(report, out),
-        Format::Markdown => markdown::report(report, out),
-    }
+    renderer(format).report(report, out)
+}
+
+/// Most columns of a sparkline.
+pub const SPARK_COLUMNS: usize = 40;
+
+/// A series summed into at most [`SPARK_COLUMNS`] columns of equal width.
+pub fn columns(series: &[u64]) -> Vec<u64> {
+    let width = series.len().div_ceil(SPARK_COLUMNS).max(1);
+    series.chunks(width).map(|c| c.iter().sum()).collect()
+}
+
+/// Block characters scaled to the largest column; an empty column is a space.
+pub fn sparkline(columns: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = columns.iter().copied().max().unwrap_or(0);
+    columns
+        .iter()
+        .map(|&n| {
+            if n == 0 || max == 0 {
+                ' '
+            } else {
+                BARS[((n * 8 - 1) / max).min(7) as usize]
+            }
+        })
+        .collect()
+}
+
+/// A group's trend: its series as a sparkline of at most [`SPARK_COLUMNS`] columns; `None`
+/// without a series.
+pub fn trend(g: &GroupReport) -> Option<String> {
+    (!g.series.is_empty()).then(|| sparkline(&columns(&g.series)))
 }
 
 /// The one-line input health summary for stderr.
@@ -111,16 +154,15 @@ pub fn line_accounting(h: &InputHealth) -> String {
 /// The ranked groups as text cells for the table and Markdown outputs: a header and one row
 /// per group (rank, the dimensions, counts, meaning, latency, times, trend).
 pub fn group_rows(r: &Report) -> (Vec<String>, Vec<Vec<String>>) {
-    let dims: Vec<Dim> =
-        r.by.iter()
-            .filter_map(|name| Dim::ALL.into_iter().find(|d| d.as_str() == *name))
-            .collect();
+    let dims: Vec<Dim> = r.by.clone();
     let has_code = dims.contains(&Dim::Code);
-    let has_trend = r.groups.iter().any(|g| g.sparkline.is_some());
+    let has_trend = r.groups.iter().any(|g| !g.series.is_empty());
     // Within one UTC day, times of day are enough.
-    let day = |t: &Option<String>| t.as_deref().and_then(|t| t.get(..10)).map(str::to_string);
+    let day = |t: Option<i64>| {
+        t.map(|t| crate::time::rfc3339(t)[..10.min(crate::time::rfc3339(t).len())].to_string())
+    };
     let one_day =
-        day(&r.input.first_seen).is_some() && day(&r.input.first_seen) == day(&r.input.last_seen);
+        day(r.input.first_seen).is_some() && day(r.input.first_seen) == day(r.input.last_seen);
     let mut header = vec!["#".to_string()];
     header.extend(dims.iter().map(|d| d.as_str().to_string()));
     header.extend(["count", "share"].map(String::from));
@@ -148,8 +190,8 @@ fn group_row(
     has_trend: bool,
     one_day: bool,
 ) -> Vec<String> {
-    let time = |t: &str| {
-        let short = short_time(t);
+    let time = |t: i64| {
+        let short = short_time(&crate::time::rfc3339(t));
         if one_day {
             short.get(11..).unwrap_or(&short).to_string()
         } else {
@@ -171,25 +213,40 @@ fn group_row(
     row.push(human_us(g.latency_us.p50));
     row.push(human_us(g.latency_us.p99));
     row.push(human_us(g.latency_us.max));
-    row.push(time(&g.first_seen));
-    row.push(time(&g.last_seen));
+    row.push(time(g.first_seen));
+    row.push(time(g.last_seen));
     if has_trend {
-        row.push(
-            g.onset
-                .as_deref()
-                .map(time)
-                .unwrap_or_else(|| "-".to_string()),
-        );
-        row.push(g.sparkline.clone().unwrap_or_default());
+        row.push(g.onset.map(time).unwrap_or_else(|| "-".to_string()));
+        row.push(trend(g).unwrap_or_default());
     }
     row
+}
+
+/// `service, code` for headings.
+pub fn by_text(by: &[Dim]) -> String {
+    by.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Where a sample is: `node:path` when the report covers several nodes, else the path.
+pub fn sample_file(s: &crate::report::SampleReport) -> String {
+    match &s.node {
+        Some(node) => format!("{node}:{}", s.file),
+        None => s.file.clone(),
+    }
+}
+
+/// Where a problem is: `node:path` when the report covers several nodes, else the path.
+pub fn problem_path(p: &crate::report::Problem) -> String {
+    match &p.node {
+        Some(node) => format!("{node}:{}", p.path),
+        None => p.path.clone(),
+    }
 }
 
 /// How a group is named in prose: its dimension values joined by spaces.
 pub fn group_name(r: &Report, g: &GroupReport) -> String {
     r.by.iter()
-        .filter_map(|name| Dim::ALL.into_iter().find(|d| d.as_str() == *name))
-        .map(|d| match d {
+        .map(|&d| match d {
             Dim::Service | Dim::Code => sanitize(&g.value(d)),
             _ => format!("{}={}", d.as_str(), sanitize(&g.value(d))),
         })
@@ -261,6 +318,14 @@ pub fn short_time(rfc3339: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sparklines() {
+        assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
+        assert_eq!(sparkline(&[0, 0]), "  ");
+        assert_eq!(sparkline(&[3]), "█");
+        assert_eq!(columns(&[1; 81]), [3; 27]);
+    }
 
     #[test]
     fn humans() {

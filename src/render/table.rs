@@ -7,6 +7,7 @@ use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyl
 
 use super::{human_us, percent, sanitize};
 use crate::report::{GroupReport, Report};
+use crate::time::rfc3339;
 
 /// No borders, one rule under the header: dense rows that still scan well.
 const HOUSE_STYLE: TableStyle =
@@ -26,19 +27,28 @@ pub fn new_table(header: &[&str], right_aligned: &[usize]) -> Table {
     t
 }
 
+/// The terminal table.
+pub struct TableRenderer;
+
+impl super::ReportRenderer for TableRenderer {
+    fn report(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        report(r, out)
+    }
+}
+
 /// Writes the report.
 pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let h = &r.input;
     writeln!(out, "Input: {}", super::input_summary(h))?;
-    if let (Some(first), Some(last)) = (&h.first_seen, &h.last_seen) {
-        writeln!(out, "Time span: {first} .. {last}")?;
+    if let (Some(first), Some(last)) = (h.first_seen, h.last_seen) {
+        writeln!(out, "Time span: {} .. {}", rfc3339(first), rfc3339(last))?;
     }
     for p in &h.problems {
         writeln!(
             out,
             "  {} {}: {}",
             p.kind,
-            sanitize(&p.path),
+            sanitize(&super::problem_path(p)),
             sanitize(&p.message)
         )?;
     }
@@ -85,7 +95,7 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "\nTop groups by {} ({} of {}, by count{})",
-        r.by.join(", "),
+        super::by_text(&r.by),
         r.groups.len(),
         r.groups_total,
         if r.groups_folded > 0 {
@@ -143,8 +153,8 @@ fn details(rank: usize, r: &Report, g: &GroupReport, out: &mut dyn Write) -> io:
         )?,
         (None, None) => writeln!(out, "{rank:>3}. {name}")?,
     }
-    if let Some(onset) = &g.onset {
-        writeln!(out, "     Rising since {onset}")?;
+    if let Some(onset) = g.onset {
+        writeln!(out, "     Rising since {}", rfc3339(onset))?;
     }
     for s in &g.samples {
         writeln!(
@@ -153,10 +163,10 @@ fn details(rank: usize, r: &Report, g: &GroupReport, out: &mut dyn Write) -> io:
             s.trace_id
                 .as_deref()
                 .map_or_else(|| "-".to_string(), sanitize),
-            s.time,
+            rfc3339(s.time),
             sanitize(&s.method),
             sanitize(&s.path),
-            sanitize(&s.file),
+            sanitize(&super::sample_file(s)),
             s.line
         )?;
     }

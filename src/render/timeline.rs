@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::Format;
-use crate::report::sparkline;
+use super::sparkline;
 use crate::timeline::TimelineView;
 
 /// Columns of the chart; more buckets are summed into columns of equal width.

@@ -12,6 +12,9 @@ use std::io::{Read, Write};
 
 use super::{SCHEMA, Summary};
 
+/// The file name ending walks pick summaries up by (`node-a.bsum`).
+pub const EXTENSION: &str = ".bsum";
+
 /// The first bytes of every summary file, whatever its version.
 pub const MAGIC_PREFIX: &[u8] = b"bsaudit.summary/";
 

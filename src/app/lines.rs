@@ -1,0 +1,92 @@
+//! `bsaudit lines`: the matching raw records in input order.
+
+use std::io::{self, BufWriter, Write};
+use std::ops::ControlFlow;
+
+use crate::config::LinesConfig;
+use crate::engine;
+use crate::error::Error;
+use crate::render;
+use crate::report::InputHealth;
+use crate::summary::build::from_tally;
+use crate::summary::{FilterScope, Scope};
+use crate::tally::TallySpec;
+
+use super::gather::{file_rank, prepare, resolve_window};
+use super::{Outcome, no_records, progress_for, summary_line, warn_problems, with_pool};
+
+pub(super) fn run(c: LinesConfig) -> Result<Outcome, Error> {
+    let (found, summaries) = prepare(&c.common)?;
+    if let Some((name, _)) = summaries.first() {
+        return Err(Error::Usage(format!(
+            "{name} is a summary: it holds counts, not lines; give `lines` the logs"
+        )));
+    }
+    let rank = file_rank(&found);
+    let spec = |filter| TallySpec {
+        filter,
+        file_rank: rank.clone(),
+        ..TallySpec::default()
+    };
+    // The window must be placed before the ordered pass; a relative one costs a first pass.
+    let filter = resolve_window(&c.common, &found, &spec, None)?;
+    let spec = spec(filter);
+    // Unlocked: the writer moves to the pool's thread.
+    let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+    let mut left = c.limit.unwrap_or(u64::MAX);
+    let mut failure: Option<Error> = None;
+    let progress = progress_for(&c.common, &found);
+    let tally = with_pool(c.common.threads, || {
+        engine::scan_matches(
+            &found.files,
+            &spec,
+            &c.common.scan,
+            &progress.1,
+            &mut |file, mut matches| {
+                if left == 0 {
+                    return ControlFlow::Break(());
+                }
+                matches.truncate(usize::try_from(left).unwrap_or(usize::MAX));
+                left -= matches.len() as u64;
+                if let Err(e) = render::lines::write(&file.display, &matches, c.json, &mut out) {
+                    failure = Some(Error::from_output(e));
+                    return ControlFlow::Break(());
+                }
+                if left == 0 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )
+    })?;
+    progress.0.finish_and_clear();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    out.flush().map_err(Error::from_output)?;
+    let scope = Scope {
+        by: crate::dims::Dims::default_pair().list().to_vec(),
+        errors_only: true,
+        bucket_ns: spec.bucket_ns,
+        max_groups: spec.max_groups,
+        filter: FilterScope::of(&spec.filter),
+    };
+    let health = InputHealth::of(
+        &from_tally(&tally, &found, &c.common.node, scope).input,
+        false,
+    );
+    warn_problems(&health, &found);
+    if c.limit.is_none() || left > 0 {
+        // The whole input was read: an empty result means there was nothing to find.
+        if health.records == 0 && health.filtered_out == 0 {
+            return no_records(&c.common, &health);
+        }
+        summary_line(c.common.quiet, &health);
+    }
+    Ok(if health.incomplete() {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}

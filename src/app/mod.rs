@@ -1,0 +1,124 @@
+//! Running a validated command: discovery, the time window, scan, summaries, report, render,
+//! and the exit status.
+//!
+//! This is the one place that wires the pieces to the outside world: the progress bar,
+//! warnings and the summary line on stderr, the rendered output on stdout. One file per
+//! command; [`gather`] is the shared front half (inputs to one merged [`Summary`]).
+
+mod codes;
+mod gather;
+mod lines;
+mod report;
+mod summarize;
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::{Common, Config};
+use crate::engine::ProgressFn;
+use crate::error::Error;
+use crate::input::discover::{Discovery, InputKind};
+use crate::render;
+use crate::report::InputHealth;
+
+pub use crate::exit::Outcome;
+
+/// Inputs smaller than this finish before a progress bar would help.
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+/// Runs a command.
+pub fn run(config: Config) -> Result<Outcome, Error> {
+    match config {
+        Config::Report(c) => report::run_report(c),
+        Config::Timeline(c) => report::run_timeline(c),
+        Config::Lines(c) => lines::run(c),
+        Config::Codes(c) => codes::run(c),
+        Config::Summarize(c) => summarize::run(c),
+        Config::Merge(c) => summarize::run_merge(c),
+    }
+}
+
+fn no_records(common: &Common, h: &InputHealth) -> Result<Outcome, Error> {
+    summary_line(common.quiet, h);
+    Err(Error::NoInput(
+        "no BlobStore audit records found".to_string(),
+    ))
+}
+
+fn progress_for(common: &Common, found: &Discovery) -> (ProgressBar, ProgressFn) {
+    let total: u64 = found.files.iter().map(|f| f.len).sum();
+    let has_stream = found.files.iter().any(|f| !f.regular);
+    let bar = progress_bar(total, has_stream, common.quiet);
+    let tick = bar.clone();
+    (bar, Arc::new(move |n| tick.inc(n)))
+}
+
+fn warn_problems(h: &InputHealth, found: &Discovery) {
+    for p in &h.problems {
+        if !found.skipped.iter().any(|s| s.display == p.path) {
+            warn(&format!(
+                "{}: {} ({})",
+                render::sanitize(&render::problem_path(p)),
+                p.message,
+                p.kind
+            ));
+        }
+    }
+}
+
+fn summary_line(quiet: bool, h: &InputHealth) {
+    if !quiet {
+        warn(&render::health_line(h));
+    }
+}
+
+fn describe_inputs(inputs: &[InputKind]) -> String {
+    inputs
+        .iter()
+        .map(|i| match i {
+            InputKind::Stdin => "standard input".to_string(),
+            InputKind::Path(p) => p.display().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn progress_bar(total: u64, has_stream: bool, quiet: bool) -> ProgressBar {
+    if quiet || !io::stderr().is_terminal() || (total < PROGRESS_MIN_BYTES && !has_stream) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{spinner} {bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} eta {eta}",
+    );
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn with_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, Error> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        builder = builder.num_threads(n);
+    }
+    let pool = builder
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
+    Ok(pool.install(work))
+}
+
+/// Writes to a buffered, locked stdout; a closed pipe becomes [`Error::BrokenPipe`].
+fn write_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    f(&mut out).map_err(Error::from_output)?;
+    out.flush().map_err(Error::from_output)
+}
+
+/// One line on stderr. A closed stderr is ignored: there is nobody left to tell.
+pub fn warn(line: &str) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}

@@ -1,0 +1,105 @@
+//! `bsaudit report` and `bsaudit timeline`: gather a summary, build the view, render it.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use crate::config::{Grouping, ReportConfig, TimelineConfig};
+use crate::dims::Dims;
+use crate::error::Error;
+use crate::fail_on::Facts;
+use crate::input::discover::Discovery;
+use crate::render;
+use crate::report::{self, InputHealth};
+use crate::tally::Tally;
+use crate::timeline;
+
+use super::gather::{Gathered, gather};
+use super::{Outcome, no_records, summary_line, warn, warn_problems, write_stdout};
+
+pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
+    let grouping = Grouping {
+        dims: c.dims.clone(),
+        all: c.report.all,
+        bucket_ns: c.report.bucket_ns,
+        max_groups: c.max_groups,
+    };
+    let classes = c.table.class_map();
+    let Gathered { summary, scan } =
+        gather(&c.common, &grouping, &classes, c.invalid_lines.is_some())?;
+    if let (Some(path), Some((tally, found))) = (&c.invalid_lines, &scan) {
+        write_invalid_lines(path, tally, found)?;
+    }
+    let mut report = report::build(&summary, &c.table, &c.report);
+    let facts = Facts::from_services(summary.services(&classes));
+    report.fail_on = c.fail_on.iter().map(|r| r.check(&facts)).collect();
+    let empty = Discovery::default();
+    let found = scan.as_ref().map_or(&empty, |s| &s.1);
+    warn_problems(&report.input, found);
+    let h = &report.input;
+    if h.records == 0 && h.filtered_out == 0 {
+        return no_records(&c.common, h);
+    }
+    if !report.groups_exact {
+        warn(&format!(
+            "bsaudit: more than {} groups: {} records were folded into \"other\", so a count \
+             shown may be low by up to that many (raise --max-groups)",
+            c.max_groups, report.groups_folded
+        ));
+    }
+    write_stdout(|out| render::report(&report, c.format, out))?;
+    summary_line(c.common.quiet, &report.input);
+    let fired: Vec<_> = report.fail_on.iter().filter(|o| o.fired).collect();
+    for o in &fired {
+        warn(&format!(
+            "bsaudit: --fail-on {:?} fired (value {})",
+            o.rule, o.value
+        ));
+    }
+    if !fired.is_empty() || report.input.incomplete() {
+        Ok(Outcome::Incomplete)
+    } else {
+        Ok(Outcome::Clean)
+    }
+}
+
+pub(super) fn run_timeline(c: TimelineConfig) -> Result<Outcome, Error> {
+    let grouping = Grouping {
+        dims: Dims::default_pair(),
+        all: true,
+        bucket_ns: c.bucket_ns,
+        max_groups: crate::tally::DEFAULT_MAX_GROUPS,
+    };
+    let Gathered { summary, scan } = gather(&c.common, &grouping, &c.table.class_map(), false)?;
+    let view = timeline::build(&summary, &c.table, c.bucket_ns, c.series, c.top);
+    let health = InputHealth::of(&summary.input, false);
+    let empty = Discovery::default();
+    warn_problems(&health, scan.as_ref().map_or(&empty, |s| &s.1));
+    if health.records == 0 && health.filtered_out == 0 {
+        return no_records(&c.common, &health);
+    }
+    write_stdout(|out| render::timeline::write(&view, c.format, out))?;
+    summary_line(c.common.quiet, &health);
+    Ok(if health.incomplete() {
+        Outcome::Incomplete
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn write_invalid_lines(path: &Path, tally: &Tally, found: &Discovery) -> Result<(), Error> {
+    let fail = |e: io::Error| Error::NoInput(format!("cannot write {}: {e}", path.display()));
+    let file = File::create(path).map_err(fail)?;
+    let mut out = BufWriter::new(file);
+    render::invalid::write(tally, found, &mut out).map_err(fail)?;
+    out.flush().map_err(fail)?;
+    if tally.invalid.dropped > 0 {
+        warn(&format!(
+            "{}: {} more invalid lines not written (over {} MiB)",
+            path.display(),
+            tally.invalid.dropped,
+            crate::tally::INVALID_BYTES_CAP >> 20
+        ));
+    }
+    Ok(())
+}
