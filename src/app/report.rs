@@ -42,8 +42,14 @@ pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
     }
     if !report.groups_exact {
         warn(&format!(
-            "bsaudit: more than {} groups: {} records were folded into \"other\", so a count \
-             shown may be low by up to that many (raise --max-groups)",
+            "bsaudit: the summaries merged here folded different groups into \"other\", so a \
+             count shown may be low by up to {} (re-summarize with a higher --max-groups)",
+            report.groups_folded
+        ));
+    } else if report.groups_folded > 0 {
+        warn(&format!(
+            "bsaudit: more than {} groups: the {} records of the smaller ones are counted as \
+             \"other\" (raise --max-groups to see them)",
             c.max_groups, report.groups_folded
         ));
     }

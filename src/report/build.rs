@@ -118,7 +118,7 @@ pub fn build(summary: &Summary, table: &CodeTable, opts: &ReportOptions) -> Repo
         by: dims.to_vec(),
         groups_total,
         groups_folded: folded,
-        groups_exact: summary.folded() == 0,
+        groups_exact: summary.exact,
         groups: ranked.into_iter().map(|(k, g)| ctx.group(k, g)).collect(),
         fail_on: Vec::new(),
         span,

@@ -39,8 +39,9 @@ pub struct Report {
     pub groups_total: usize,
     /// Records counted into `other`: beyond `--max-groups`, while summarising or here.
     pub groups_folded: u64,
-    /// False when records were folded while summarising: a shown count may then be low by up
-    /// to `groups_folded` (`shown <= true <= shown + groups_folded`).
+    /// False when summaries that folded different keys were merged: a shown count may then be
+    /// low by up to `groups_folded` (`shown <= true <= shown + groups_folded`). A single scan
+    /// is always exact: it counts every key before it folds the smallest.
     pub groups_exact: bool,
     /// The ranked groups, at most `--top`.
     pub groups: Vec<GroupReport>,

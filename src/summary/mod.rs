@@ -398,6 +398,11 @@ pub struct Summary {
     pub other: GroupData,
     /// How many distinct keys were folded into `other`.
     pub other_keys: u64,
+    /// Whether every kept `--by` group's count is exact. A scan counts every key exactly
+    /// before it folds the smallest, so its summary is exact; a merge of summaries that folded
+    /// different keys may miss records of a kept key that the other side folded, so the count
+    /// shown is then low by at most the folded records (`shown <= true <= shown + folded`).
+    pub exact: bool,
 }
 
 /// Maps with vector keys serialised as a list of `{"key": [...], ...data}`.
@@ -459,6 +464,7 @@ impl Summary {
             groups: BTreeMap::new(),
             other: GroupData::default(),
             other_keys: 0,
+            exact: true,
         }
     }
 
@@ -599,6 +605,12 @@ impl AddAssign<&Summary> for Summary {
     /// groups, so the result is exact and independent of the order.
     fn add_assign(&mut self, other: &Summary) {
         self.input += &other.input;
+        // Keys folded on one side may be kept on the other: then a kept count can be low.
+        let has_groups = |s: &Summary| !s.groups.is_empty() || s.other.count() > 0;
+        self.exact = self.exact
+            && other.exact
+            && !(self.folded() > 0 && has_groups(other))
+            && !(other.folded() > 0 && has_groups(self));
         for (key, g) in &other.pairs {
             *self.pairs.entry(key.clone()).or_default() += g;
         }
