@@ -13,6 +13,7 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{CodesConfig, Common, Config, LinesConfig, ReportConfig, TimelineConfig};
+use crate::diagnose;
 use crate::engine::{self, ProgressFn};
 use crate::error::Error;
 use crate::input::discover::{self, Discovery, InputKind};
@@ -29,6 +30,9 @@ pub enum Outcome {
     /// Output printed, but some input was skipped or read only in part, or a `--fail-on`
     /// rule fired (exit 1).
     Incomplete,
+    /// Output printed, but some of what was asked for matched nothing: the filters and window
+    /// kept no record, or a code is not in the table; stderr says which (exit 2).
+    Unmatched,
 }
 
 /// Inputs smaller than this finish before a progress bar would help.
@@ -44,37 +48,29 @@ pub fn run(config: Config) -> Result<Outcome, Error> {
         Config::Timeline(c) => run_timeline(c),
         Config::Lines(c) => run_lines(c),
         Config::Codes(c) => run_codes(c),
+        Config::Completions(shell) => {
+            write_stdout(|out| render::manual::completions(shell, out))?;
+            Ok(Outcome::Clean)
+        }
+        Config::Man(command) => {
+            write_stdout(|out| render::manual::man(command.as_deref(), out))?;
+            Ok(Outcome::Clean)
+        }
     }
 }
 
 fn run_codes(c: CodesConfig) -> Result<Outcome, Error> {
-    let rows = if c.codes.is_empty() {
-        c.table.rows().iter().collect()
+    // Every code that is known is printed; the others are named after, on stderr.
+    let selection = c.table.select(&c.codes);
+    write_stdout(|out| render::codes::write(&selection.rows, c.format, out))?;
+    for problem in &selection.problems {
+        warn(&format!("bsaudit: {problem}"));
+    }
+    if selection.problems.is_empty() {
+        Ok(Outcome::Clean)
     } else {
-        let mut rows = Vec::new();
-        let mut unknown = Vec::new();
-        for &code in &c.codes {
-            match c.table.get(code) {
-                Some(r) => rows.push(r),
-                None => unknown.push(code),
-            }
-        }
-        if !unknown.is_empty() {
-            // Print what is known, then fail on the rest.
-            write_stdout(|out| render::codes::write(&rows, c.format, out))?;
-            let list: Vec<String> = unknown
-                .iter()
-                .map(|&u| format!("{u} (class by range: {})", crate::codes::Class::by_range(u)))
-                .collect();
-            return Err(Error::Usage(format!(
-                "not in the code table: {}",
-                list.join(", ")
-            )));
-        }
-        rows
-    };
-    write_stdout(|out| render::codes::write(&rows, c.format, out))?;
-    Ok(Outcome::Clean)
+        Ok(Outcome::Unmatched)
+    }
 }
 
 fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
@@ -103,6 +99,7 @@ fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
     let mut report = report::build(&tally, &found, &c.table, &c.report, &grouping);
     report.fail_on = c.fail_on.iter().map(|r| r.check(&report.facts)).collect();
     warn_problems(&report.input, &found);
+    warn_malformed(&tally, &found);
     let h = &report.input;
     if h.records == 0 && h.filtered_out == 0 {
         summary(&c.common, h);
@@ -119,15 +116,22 @@ fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
     }
     write_stdout(|out| render::report(&report, c.format, out))?;
     summary(&c.common, &report.input);
-    let fired: Vec<_> = report.fail_on.iter().filter(|o| o.fired).collect();
-    for o in &fired {
-        warn(&format!(
-            "bsaudit: --fail-on {:?} fired (value {})",
-            o.rule, o.value
-        ));
+    let unmatched = explain_unmatched(&c.common, &found, &tally)?;
+    // Every rule and its value; with --quiet only those that fired.
+    let shown: Vec<_> = report
+        .fail_on
+        .iter()
+        .filter(|o| o.fired || !c.common.quiet)
+        .cloned()
+        .collect();
+    for line in render::fail_on::lines(&shown) {
+        warn(&line);
     }
+    let fired = report.fail_on.iter().any(|o| o.fired);
     let h = &report.input;
-    if !fired.is_empty() || h.files_skipped > 0 || h.files_partial > 0 {
+    if unmatched {
+        Ok(Outcome::Unmatched)
+    } else if fired || h.files_skipped > 0 || h.files_partial > 0 {
         Ok(Outcome::Incomplete)
     } else {
         Ok(Outcome::Clean)
@@ -145,6 +149,7 @@ fn run_timeline(c: TimelineConfig) -> Result<Outcome, Error> {
     let view = timeline::build(&tally, &c.table, c.bucket_ns, c.series, c.top);
     let health = report::input_health(&tally, &found);
     warn_problems(&health, &found);
+    warn_malformed(&tally, &found);
     if health.records == 0 && health.filtered_out == 0 {
         summary(&c.common, &health);
         return Err(Error::NoInput(
@@ -153,6 +158,9 @@ fn run_timeline(c: TimelineConfig) -> Result<Outcome, Error> {
     }
     write_stdout(|out| render::timeline::write(&view, c.format, out))?;
     summary(&c.common, &health);
+    if explain_unmatched(&c.common, &found, &tally)? {
+        return Ok(Outcome::Unmatched);
+    }
     Ok(incomplete_if(&health))
 }
 
@@ -201,6 +209,7 @@ fn run_lines(c: LinesConfig) -> Result<Outcome, Error> {
     out.flush().map_err(Error::from_output)?;
     let health = report::input_health(&tally, &found);
     warn_problems(&health, &found);
+    warn_malformed(&tally, &found);
     if c.limit.is_none() || left > 0 {
         // The whole input was read: an empty result means there was nothing to find.
         if health.records == 0 && health.filtered_out == 0 {
@@ -210,6 +219,9 @@ fn run_lines(c: LinesConfig) -> Result<Outcome, Error> {
             ));
         }
         summary(&c.common, &health);
+        if explain_unmatched(&c.common, &found, &tally)? {
+            return Ok(Outcome::Unmatched);
+        }
     }
     Ok(incomplete_if(&health))
 }
@@ -224,6 +236,9 @@ fn incomplete_if(h: &report::InputHealth) -> Outcome {
 
 /// Lists the input files, warning about paths that cannot be read.
 fn prepare(common: &Common) -> Result<Discovery, Error> {
+    for note in &common.notes {
+        warn(note);
+    }
     let found = discover::discover(&common.inputs, common.follow_links);
     for p in &found.skipped {
         warn(&format!("{}: {}", render::sanitize(&p.display), p.reason));
@@ -253,15 +268,15 @@ fn resolve_window(
     } else {
         None
     };
-    Ok(windowed(common, newest))
+    windowed(common, newest)
 }
 
-fn windowed(common: &Common, newest: Option<i64>) -> crate::filter::Filter {
+/// The filter with the window placed for this newest record; an empty window is a usage
+/// error (`--since 10:50 --until 10:40`).
+fn windowed(common: &Common, newest: Option<i64>) -> Result<crate::filter::Filter, Error> {
     let mut filter = common.filter.clone();
-    let newest = newest.unwrap_or(i64::MAX);
-    filter.since_ns = common.since.map(|b| b.resolve(newest));
-    filter.until_ns = common.until.map(|b| b.resolve(newest));
-    filter
+    (filter.since_ns, filter.until_ns) = common.window(newest).map_err(Error::Usage)?;
+    Ok(filter)
 }
 
 fn first_pass_newest(
@@ -294,7 +309,7 @@ fn scan_windowed(
             engine::scan(&found.files, &full, &common.scan, &progress)
         })?;
         let seen = tally.input.newest_any_ns;
-        let corrected = windowed(common, Some(seen));
+        let corrected = windowed(common, (seen != i64::MIN).then_some(seen))?;
         if !common.window_is_relative()
             || seen == i64::MIN
             || (corrected.since_ns == filter.since_ns && corrected.until_ns == filter.until_ns)
@@ -315,6 +330,37 @@ fn progress_for(common: &Common, found: &Discovery) -> (ProgressBar, ProgressFn)
     let bar = progress_bar(total, has_stream, common.quiet);
     let tick = bar.clone();
     (bar, Arc::new(move |n| tick.inc(n)))
+}
+
+/// When records were read but the filters and window kept none: says on stderr which filter
+/// values occur nowhere (with the values that do), or that the window is empty. Returns
+/// whether that was the case. Costs a second scan, on this path only.
+fn explain_unmatched(common: &Common, found: &Discovery, tally: &Tally) -> Result<bool, Error> {
+    let c = &tally.input;
+    if c.records > 0 || c.filtered_out == 0 {
+        return Ok(false);
+    }
+    let filter = windowed(
+        common,
+        (c.newest_any_ns != i64::MIN).then_some(c.newest_any_ns),
+    )?;
+    let spec = diagnose::seen_spec(&filter);
+    let quiet: ProgressFn = Arc::new(|_| {});
+    let seen_tally = with_pool(common.threads, || {
+        engine::scan(&found.files, &spec, &common.scan, &quiet)
+    })?;
+    let seen = diagnose::Seen::from_tally(&seen_tally);
+    for reason in diagnose::unmatched(&filter, &seen) {
+        warn(&format!("bsaudit: {reason}"));
+    }
+    Ok(true)
+}
+
+/// Warns when much of the input is not audit records: the wrong directory or format.
+fn warn_malformed(tally: &Tally, found: &Discovery) {
+    if let Some(w) = diagnose::mostly_malformed(tally, &found.files) {
+        warn(&format!("bsaudit: warning: {w}"));
+    }
 }
 
 fn warn_problems(h: &report::InputHealth, found: &Discovery) {

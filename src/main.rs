@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Incomplete) => ExitCode::from(1),
+        Ok(Outcome::Unmatched) => ExitCode::from(2),
         // `| head` closed the pipe: the reader has what it wanted.
         Err(Error::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {
