@@ -100,7 +100,7 @@ impl Histogram {
                 self.sparse.push((index as u16, n));
                 return;
             }
-            self.to_pages();
+            self.switch_to_pages();
         }
         if page >= self.pages.len() {
             self.pages.resize_with(page + 1, || None);
@@ -109,7 +109,7 @@ impl Histogram {
     }
 
     #[cold]
-    fn to_pages(&mut self) {
+    fn switch_to_pages(&mut self) {
         let sparse = std::mem::take(&mut self.sparse);
         // One empty page marks the paged form even before the first bucket lands.
         self.pages.push(None);
@@ -210,7 +210,7 @@ impl AddAssign<&Histogram> for Histogram {
             }
         } else {
             if self.pages.is_empty() {
-                self.to_pages();
+                self.switch_to_pages();
             }
             if self.pages.len() < other.pages.len() {
                 self.pages.resize_with(other.pages.len(), || None);
