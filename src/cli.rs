@@ -10,31 +10,61 @@ Examples:
   bsaudit report --service blobnode --code 6xx         only BLOBNODE's special codes
   bsaudit report --service blobnode --code 613 --by disk   which disks are broken
   bsaudit report --last 2h DIR                         the two hours before the newest record
+  bsaudit report --last 15m --now DIR                  the last 15 minutes by the clock
+  bsaudit report --since 10:40 --until 10:50 DIR       times of day, on the newest record's date
   bsaudit report --since 2025-11-24T10:40:00Z DIR      from a point in time (UTC)
   bsaudit report --fail-on 'error_rate>1%' DIR         exit 1 when the rule fires (cron, CI)
   bsaudit report --all --top 0 --format json           every code, as JSON for scripts
   zcat 0-0.log.gz | bsaudit report -                   read standard input
 
 Exit status: 0 report printed, 1 report printed but some input was skipped or
-only partly read, or a --fail-on rule fired; 2 usage error or nothing readable.";
+only partly read, or a --fail-on rule fired; 2 usage error, nothing readable, or the
+filters and window kept no record (stderr names the values that occur nowhere).";
 
 const TIMELINE_EXAMPLES: &str = "\
 Examples:
   bsaudit timeline /var/log/blobstore/                 requests and errors per minute per service
   bsaudit timeline --by service,code --service blobnode --bucket 5m DIR
-  bsaudit timeline --last 1h --format csv DIR          the raw series";
+  bsaudit timeline --last 1h --format csv DIR          the raw series
+
+Exit status as for `report`: 2 also when the filters and window kept no record.";
 
 const LINES_EXAMPLES: &str = "\
 Examples:
   bsaudit lines --service blobnode --code 613 --limit 3 DIR    three raw records
   bsaudit lines --trace de694f5829b84056 DIR                   every hop of one trace
-  bsaudit lines --min-duration 2s --format json DIR            slow requests, parsed";
+  bsaudit lines --min-duration 2s --format json DIR            slow requests, parsed
+
+Exit status as for `report`: 2 also when the filters and window kept no record.";
 
 const CODES_EXAMPLES: &str = "\
 Examples:
-  bsaudit codes                 the whole table
-  bsaudit codes 613 499         explain two codes
-  bsaudit codes --format csv    the table as CSV";
+  bsaudit codes                       the whole table
+  bsaudit codes 613 499               explain two codes
+  bsaudit codes 6xx --format table    BLOBNODE's codes, one line each
+  bsaudit codes --format csv          the table as CSV
+
+Every CODE that is in the table is printed; a CODE that is not a number or spec, or
+that the table does not hold, is named on stderr (with the service that owns its
+range, if any) and the exit status is 2. Exit status 0: every CODE was found.";
+
+/// How `--since`, `--until` and `--last` read times; shown under every scanning command.
+const TIMES_HELP: &str = "\
+Times (--since, --until, --last):
+  2025-11-24T10:42:00Z   a point in time; without a zone it is UTC (or local with --local)
+  2025-11-24             that date's midnight
+  10:50, 10:50:30        that time of day on the date of the newest record in the input
+  90m, 2h, 1h30m         that long before the newest record (--last D = --since D)
+  now-15m, now           that long before the wall clock
+The window is [since, until). Plain durations and times of day count from the newest
+record because logs are often read after the fact; with --now they count from the
+clock instead (today's date, the current time), and --now=T pretends the clock says T.";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  bsaudit completions bash > /etc/bash_completion.d/bsaudit
+  bsaudit completions zsh > \"${fpath[1]}/_bsaudit\"
+  bsaudit completions fish > ~/.config/fish/completions/bsaudit.fish";
 
 /// Reads CubeFS BlobStore audit logs and tells which services are failing, with which codes,
 /// what the codes mean, since when and how slow.
@@ -50,17 +80,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum CommandArgs {
     /// Scan audit logs and rank status codes per service, with their meanings.
-    #[command(after_help = REPORT_EXAMPLES)]
+    #[command(after_help = with_times_help(REPORT_EXAMPLES))]
     Report(ReportArgs),
     /// Requests and errors per time bucket, as a chart or raw series.
-    #[command(after_help = TIMELINE_EXAMPLES)]
+    #[command(after_help = with_times_help(TIMELINE_EXAMPLES))]
     Timeline(TimelineArgs),
     /// Print the raw records that match, in input order.
-    #[command(after_help = LINES_EXAMPLES)]
+    #[command(after_help = with_times_help(LINES_EXAMPLES))]
     Lines(LinesArgs),
     /// Explain status codes from the embedded code table.
     #[command(after_help = CODES_EXAMPLES)]
     Codes(CodesArgs),
+    /// Print a shell completion script to standard output.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print a manual page (roff) to standard output: `bsaudit man | man -l -`.
+    Man(ManArgs),
     /// Scan audit logs into a summary file that report, timeline and merge read later.
     #[command(after_help = SUMMARIZE_EXAMPLES)]
     Summarize(SummarizeArgs),
@@ -132,16 +167,52 @@ pub struct MergeArgs {
     pub quiet: bool,
 }
 
+/// Options of `bsaudit man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The page of this subcommand (bsaudit-report(1), ...); none prints bsaudit(1).
+    #[arg(value_parser = ["report", "timeline", "lines", "codes", "summarize", "merge", "completions", "man"])]
+    pub command: Option<String>,
+}
+
+/// The examples of a scanning command followed by the rules for times.
+fn with_times_help(examples: &'static str) -> String {
+    format!("{examples}\n\n{TIMES_HELP}")
+}
+
+/// Options of `bsaudit completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     /// Aligned text for a terminal.
     Table,
-    /// JSON (schema bsaudit.report/v1).
+    /// JSON with a versioned schema (bsaudit.report/v1, bsaudit.timeline/v1).
     Json,
     /// CSV with a header row.
     Csv,
     /// Markdown, for an incident ticket.
+    Markdown,
+}
+
+/// Output formats of `codes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CodesFormatArg {
+    /// Each code explained in full: message, class, meaning, what to check.
+    Detail,
+    /// One aligned line per code.
+    Table,
+    /// JSON (schema bsaudit.codes/v1).
+    Json,
+    /// CSV with a header row.
+    Csv,
+    /// Markdown table.
     Markdown,
 }
 
@@ -174,7 +245,11 @@ pub struct InputArgs {
     pub max_line: String,
 
     /// Follow symbolic links while walking directories (loops are reported and skipped).
-    #[arg(long)]
+    #[arg(long = "follow-links", short = 'L')]
+    pub follow_links: bool,
+
+    /// The old name of --follow-links, kept for one release (prints a note).
+    #[arg(long, hide = true)]
     pub follow: bool,
 
     /// Memory-map closed files (the default); see --no-mmap.
@@ -207,7 +282,8 @@ pub struct FilterArgs {
     pub codes: Vec<String>,
 
     /// Keep records starting at or after T: RFC 3339 (2025-11-24T10:42:00Z; no zone = UTC
-    /// unless --local), a date (2025-11-24), or a duration before the newest record (90m).
+    /// unless --local), a date (2025-11-24), a time of day on the newest record's date
+    /// (10:50), a duration before the newest record (90m), or before the clock (now-15m).
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
 
@@ -215,9 +291,21 @@ pub struct FilterArgs {
     #[arg(long, value_name = "T")]
     pub until: Option<String>,
 
-    /// Keep the last D before the newest record (same as --since D), e.g. 2h.
+    /// Keep the last D before the newest record (same as --since D), e.g. 2h; with --now,
+    /// the last D before the clock.
     #[arg(long, value_name = "D", conflicts_with = "since")]
     pub last: Option<String>,
+
+    /// Count durations and times of day from the wall clock instead of the newest record
+    /// (for live logs); --now=T pretends the clock says T (RFC 3339 or a date).
+    #[arg(
+        long,
+        value_name = "T",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "now"
+    )]
+    pub now: Option<String>,
 
     /// Read times without a zone in the system's time zone instead of UTC.
     #[arg(long)]
@@ -338,13 +426,13 @@ pub struct LinesArgs {
 /// Options of `bsaudit codes`.
 #[derive(Debug, Args)]
 pub struct CodesArgs {
-    /// Codes to explain; none lists the whole table.
+    /// Codes to explain (613), or specs (6xx, 610-619); none lists the whole table.
     #[arg(value_name = "CODE")]
     pub codes: Vec<String>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
+    /// Output format [default: detail when CODEs are given, table for the whole table].
+    #[arg(long, value_enum)]
+    pub format: Option<CodesFormatArg>,
 
     /// Extra or overriding code-table rows, in the embedded table's TSV format.
     #[arg(long, value_name = "FILE")]

@@ -8,8 +8,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::cli::{
-    Cli, CodesArgs, CommandArgs, FilterArgs, FormatArg, InputArgs, LinesArgs, LinesFormatArg,
-    ReportArgs, SummarizeArgs, TimelineArgs,
+    Cli, CodesArgs, CodesFormatArg, CommandArgs, FilterArgs, FormatArg, InputArgs, LinesArgs,
+    LinesFormatArg, ReportArgs, SummarizeArgs, TimelineArgs,
 };
 use crate::codes::CodeTable;
 use crate::dims::{Dim, Dims};
@@ -19,8 +19,9 @@ use crate::fail_on::Rule;
 use crate::filter::{CodeSpec, Filter};
 use crate::input::discover::InputKind;
 use crate::render::Format;
+use crate::render::codes::CodesFormat;
 use crate::report::ReportOptions;
-use crate::time::{Bound, parse_bound, parse_duration};
+use crate::time::{Bound, Clock, parse_bound, parse_duration, parse_instant, wall_clock_ns};
 
 /// A validated command.
 pub enum Config {
@@ -32,6 +33,10 @@ pub enum Config {
     Lines(LinesConfig),
     /// `bsaudit codes`.
     Codes(CodesConfig),
+    /// `bsaudit completions SHELL`.
+    Completions(clap_complete::Shell),
+    /// `bsaudit man [COMMAND]`: the page of a subcommand, or the top-level one.
+    Man(Option<String>),
     /// `bsaudit summarize`.
     Summarize(SummarizeConfig),
     /// `bsaudit merge`.
@@ -93,12 +98,35 @@ pub struct Common {
     pub until: Option<Bound>,
     /// The node label of the logs read here.
     pub node: String,
+    /// What relative bounds count from, and the zone of times without one.
+    pub clock: Clock,
+    /// Notes for stderr about the command line itself (an old option name).
+    pub notes: Vec<String>,
 }
 
 impl Common {
     /// Whether the window depends on the newest record of the input.
     pub fn window_is_relative(&self) -> bool {
-        self.since.is_some_and(Bound::is_relative) || self.until.is_some_and(Bound::is_relative)
+        let needs = |b: Option<Bound>| b.is_some_and(|b| b.needs_newest(&self.clock));
+        needs(self.since) || needs(self.until)
+    }
+
+    /// The window `[since, until)` in ns, given the newest record of the input (needed only
+    /// when [`Common::window_is_relative`]); an error when it is empty.
+    pub fn window(&self, newest_ns: Option<i64>) -> Result<(Option<i64>, Option<i64>), String> {
+        let reference = self.clock.reference(newest_ns);
+        let since = self.since.map(|b| b.resolve(reference, &self.clock));
+        let until = self.until.map(|b| b.resolve(reference, &self.clock));
+        if let (Some(s), Some(u)) = (since, until)
+            && s >= u
+        {
+            return Err(format!(
+                "--since ({}) must be before --until ({})",
+                crate::time::rfc3339(s),
+                crate::time::rfc3339(u)
+            ));
+        }
+        Ok((since, until))
     }
 }
 
@@ -161,10 +189,11 @@ pub struct LinesConfig {
 
 /// Everything `codes` needs.
 pub struct CodesConfig {
-    /// Codes to explain; empty lists all.
-    pub codes: Vec<u32>,
+    /// Codes and specs to explain, as given (checked when run, so that a bad one does not
+    /// hide the others); empty lists all.
+    pub codes: Vec<String>,
     /// Output format.
-    pub format: Format,
+    pub format: CodesFormat,
     /// The code table.
     pub table: CodeTable,
 }
@@ -191,6 +220,8 @@ impl Config {
                 output: args.output,
                 quiet: args.quiet,
             })),
+            CommandArgs::Completions(args) => Ok(Config::Completions(args.shell)),
+            CommandArgs::Man(args) => Ok(Config::Man(args.command)),
         }
     }
 
@@ -263,17 +294,13 @@ fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Resu
             .transpose()
     };
     let since = match &filter.last {
-        Some(d) => Some(Bound::BeforeNewest(
+        Some(d) => Some(Bound::BeforeReference(
             parse_duration(d).map_err(|e| usage(format!("--last: {e}")))?,
         )),
         None => bound(&filter.since, "--since")?,
     };
     let until = bound(&filter.until, "--until")?;
-    if let (Some(Bound::At(s)), Some(Bound::At(u))) = (since, until)
-        && s >= u
-    {
-        return Err(usage("--since must be before --until".to_string()));
-    }
+    let clock = clock(filter.now.as_deref(), filter.local)?;
     let min_duration_us = filter
         .min_duration
         .as_deref()
@@ -285,7 +312,7 @@ fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Resu
         .transpose()?;
     let common = Common {
         inputs,
-        follow_links: input.follow,
+        follow_links: input.follow_links || input.follow,
         threads: input.threads,
         quiet: input.quiet,
         scan: ScanSettings {
@@ -307,11 +334,26 @@ fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Resu
         since,
         until,
         node,
+        clock,
+        notes: if input.follow {
+            vec![
+                "bsaudit: note: --follow is now -L/--follow-links; the old name goes away in \
+                 the next release"
+                    .to_string(),
+            ]
+        } else {
+            Vec::new()
+        },
     };
+    if !common.window_is_relative() {
+        // Nothing waits for the input: an empty window is a usage error now.
+        common.window(None).map_err(usage)?;
+    }
     if stdin_count > 0 && common.window_is_relative() {
         return Err(usage(
-            "a window relative to the newest record (--last, or a duration in --since/--until) \
-             needs files: standard input cannot be read twice; give an absolute time"
+            "a window relative to the newest record (--last, a duration or a time of day in \
+             --since/--until) needs files: standard input cannot be read twice; give an \
+             absolute time, or --now to count from the clock"
                 .to_string(),
         ));
     }
@@ -409,19 +451,43 @@ fn lines_config(args: LinesArgs, stdin_is_terminal: bool) -> Result<LinesConfig,
 }
 
 fn codes_config(args: CodesArgs) -> Result<CodesConfig, Error> {
-    let codes = args
-        .codes
-        .iter()
-        .map(|c| {
-            c.trim()
-                .parse::<u32>()
-                .map_err(|_| usage(format!("{c:?} is not a status code")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    // Named codes are explained; the whole table is one line per code.
+    let format = match args.format {
+        Some(CodesFormatArg::Detail) => CodesFormat::Detail,
+        Some(CodesFormatArg::Table) => CodesFormat::Table,
+        Some(CodesFormatArg::Json) => CodesFormat::Json,
+        Some(CodesFormatArg::Csv) => CodesFormat::Csv,
+        Some(CodesFormatArg::Markdown) => CodesFormat::Markdown,
+        None if args.codes.is_empty() => CodesFormat::Table,
+        None => CodesFormat::Detail,
+    };
     Ok(CodesConfig {
-        codes,
-        format: format(args.format),
+        codes: args.codes,
+        format,
         table: load_table(args.code_table)?,
+    })
+}
+
+/// The clock of relative bounds: `--now` (the wall clock) or `--now=T` make it the
+/// reference; without it the newest record is, and `now-D` still reads the wall clock.
+fn clock(now: Option<&str>, local: bool) -> Result<Clock, Error> {
+    let zone = if local {
+        jiff::tz::TimeZone::system()
+    } else {
+        jiff::tz::TimeZone::UTC
+    };
+    let (now_ns, reference_is_now) = match now {
+        None => (wall_clock_ns(), false),
+        Some(t) if t.trim().eq_ignore_ascii_case("now") => (wall_clock_ns(), true),
+        Some(t) => (
+            parse_instant(t, local).map_err(|e| usage(format!("--now: {e}")))?,
+            true,
+        ),
+    };
+    Ok(Clock {
+        now_ns,
+        reference_is_now,
+        zone,
     })
 }
 
@@ -572,9 +638,10 @@ mod tests {
                 "{bad:?}"
             );
         }
+        // A bad code is reported when run, next to the good ones.
         assert!(matches!(
             parse(&["bsaudit", "codes", "abc"], true),
-            Err(Error::Usage(_))
+            Ok(Config::Codes(_))
         ));
         assert!(matches!(
             parse(&["bsaudit", "timeline", "x", "--by", "disk"], true),
@@ -585,7 +652,10 @@ mod tests {
     #[test]
     fn windows() {
         let c = report(&["bsaudit", "report", "x", "--last", "2h"]);
-        assert_eq!(c.common.since, Some(Bound::BeforeNewest(7_200_000_000_000)));
+        assert_eq!(
+            c.common.since,
+            Some(Bound::BeforeReference(7_200_000_000_000))
+        );
         assert!(c.common.window_is_relative());
         let c = report(&[
             "bsaudit",
@@ -597,5 +667,72 @@ mod tests {
             "2025-11-25",
         ]);
         assert!(!c.common.window_is_relative());
+    }
+
+    #[test]
+    fn relative_times_and_now() {
+        // A time of day needs the newest record, unless --now makes the clock the reference.
+        let c = report(&["bsaudit", "report", "x", "--until", "10:50"]);
+        assert!(c.common.window_is_relative());
+        let c = report(&["bsaudit", "report", "x", "--until", "10:50", "--now"]);
+        assert!(!c.common.window_is_relative());
+        assert!(c.common.clock.reference_is_now);
+        // now-D reads the clock whatever the reference.
+        let c = report(&["bsaudit", "report", "x", "--since", "now-15m"]);
+        assert!(!c.common.window_is_relative());
+        // --now=T pretends it is T.
+        let c = report(&[
+            "bsaudit",
+            "report",
+            "x",
+            "--now=2025-11-24T11:00:00Z",
+            "--last",
+            "30m",
+        ]);
+        assert_eq!(
+            c.common.window(None),
+            Ok((Some(1_763_980_200_000_000_000), None))
+        );
+        // Relative bounds from a pipe are fine once they do not need the newest record.
+        assert!(matches!(
+            parse(&["bsaudit", "report", "--last", "1h", "--now"], false),
+            Ok(Config::Report(_))
+        ));
+        for bad in [
+            &["--now=10:50"][..],
+            &["--now=soon"],
+            &["--since", "now+5m"],
+            // Known without the input: an empty window.
+            &[
+                "--now=2025-11-24T11:00:00Z",
+                "--since",
+                "10:50",
+                "--until",
+                "10:40",
+            ],
+            &["--since", "now", "--until", "now-1h"],
+        ] {
+            let mut args = vec!["bsaudit", "report", "x"];
+            args.extend_from_slice(bad);
+            assert!(
+                matches!(parse(&args, true), Err(Error::Usage(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn follow_links_and_its_old_name() {
+        let c = report(&["bsaudit", "report", "x", "-L"]);
+        assert!(c.common.follow_links && c.common.notes.is_empty());
+        let c = report(&["bsaudit", "report", "x", "--follow-links"]);
+        assert!(c.common.follow_links);
+        let c = report(&["bsaudit", "report", "x", "--follow"]);
+        assert!(c.common.follow_links);
+        assert!(
+            c.common.notes[0].contains("--follow-links"),
+            "{:?}",
+            c.common.notes
+        );
     }
 }

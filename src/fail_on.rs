@@ -130,6 +130,20 @@ pub struct Outcome {
     pub value: f64,
     /// Whether the rule holds, i.e. the check fails.
     pub fired: bool,
+    /// What kind of number `value` is, for showing it to a person (JSON keeps the raw value).
+    #[serde(skip)]
+    pub unit: Unit,
+}
+
+/// What kind of number a rule measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// A fraction of the scope's requests (error_rate, and counts written with `%`).
+    Share,
+    /// A number of records.
+    Count,
+    /// A latency in microseconds.
+    Micros,
 }
 
 impl Rule {
@@ -206,10 +220,17 @@ impl Rule {
             Metric::Max => scoped.latency.max() as f64,
             Metric::Mean => scoped.latency.mean(),
         };
+        let unit = match self.metric {
+            Metric::ErrorRate => Unit::Share,
+            Metric::Errors | Metric::Codes(_) if self.share => Unit::Share,
+            Metric::Errors | Metric::Codes(_) | Metric::Requests => Unit::Count,
+            Metric::Latency(_) | Metric::Max | Metric::Mean => Unit::Micros,
+        };
         Outcome {
             rule: self.text.clone(),
             value,
             fired: self.op.holds(value, self.value),
+            unit,
         }
     }
 }
@@ -317,7 +338,13 @@ mod tests {
         assert!(check("error_rate > 0.02").fired);
         assert!(!check("PROXY:error_rate>0").fired, "no records: rate 0");
         let out = check("ACCESS:503>2");
-        assert_eq!((out.value, out.fired), (3.0, true));
+        assert_eq!((out.value, out.fired, out.unit), (3.0, true, Unit::Count));
+        assert_eq!(check("error_rate>1%").unit, Unit::Share);
+        assert_eq!(check("error_rate>0.01").unit, Unit::Share);
+        assert_eq!(check("ACCESS:5xx>0.5%").unit, Unit::Share);
+        assert_eq!(check("errors>3").unit, Unit::Count);
+        assert_eq!(check("p99>1s").unit, Unit::Micros);
+        assert_eq!(check("mean>1s").unit, Unit::Micros);
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod app;
 pub mod cli;
 pub mod codes;
 pub mod config;
+pub mod diagnose;
 pub mod dims;
 pub mod engine;
 pub mod error;

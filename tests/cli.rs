@@ -369,15 +369,15 @@ fn links_are_read_once_and_loops_skipped() {
     std::os::unix::fs::symlink(dir.path(), logs.join("loop")).expect("dir symlink");
     let root = dir.path().to_str().expect("utf-8 temp path");
 
-    // Without --follow: the hard link is a second path to one file, the symlinks are passed over.
+    // Without --follow-links: the hard link is a second path to one file, the symlinks are passed over.
     let (code, r) = json(&["report", root, "--all", "--top", "0"]);
     assert_eq!(code, 0);
     assert_eq!(u(&r["input"]["records"]), 655);
     assert_eq!(u(&r["input"]["files"]), 1);
     assert_eq!(u(&r["input"]["files_ignored"]), 3);
 
-    // With --follow: still one file; the loop is reported and skipped.
-    let (code, r) = json(&["report", root, "--all", "--top", "0", "--follow"]);
+    // With --follow-links: still one file; the loop is reported and skipped.
+    let (code, r) = json(&["report", root, "--all", "--top", "0", "--follow-links"]);
     assert_eq!(code, 1);
     assert_eq!(u(&r["input"]["records"]), 655);
     assert_eq!(u(&r["input"]["files"]), 1);

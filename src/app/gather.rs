@@ -28,6 +28,9 @@ pub(super) struct Gathered {
 /// Lists the inputs, warning about paths that cannot be read, and loads the summary files
 /// among them.
 pub(super) fn prepare(common: &Common) -> Result<(Discovery, Vec<(String, Summary)>), Error> {
+    for note in &common.notes {
+        warn(note);
+    }
     let mut found = discover::discover(&common.inputs, common.follow_links);
     for p in &found.skipped {
         warn(&format!("{}: {}", render::sanitize(&p.display), p.reason));
@@ -107,7 +110,7 @@ pub(super) fn gather(
         file_rank: file_rank(&found),
     };
     let (summary, scan) = if found.files.is_empty() {
-        let filter = windowed(common, newest_summary);
+        let filter = windowed(common, newest_summary)?;
         (Summary::empty(scope_of(grouping, &filter)), None)
     } else {
         let (tally, filter) = scan_windowed(common, &found, &spec, newest_summary)?;
@@ -313,15 +316,15 @@ pub(super) fn resolve_window(
     } else {
         None
     };
-    Ok(windowed(common, newest))
+    windowed(common, newest)
 }
 
-fn windowed(common: &Common, newest: Option<i64>) -> Filter {
+/// The filter with the window placed for this newest record; an empty window is a usage
+/// error (`--since 10:50 --until 10:40`).
+pub(super) fn windowed(common: &Common, newest: Option<i64>) -> Result<Filter, Error> {
     let mut filter = common.filter.clone();
-    let newest = newest.unwrap_or(i64::MAX);
-    filter.since_ns = common.since.map(|b| b.resolve(newest));
-    filter.until_ns = common.until.map(|b| b.resolve(newest));
-    filter
+    (filter.since_ns, filter.until_ns) = common.window(newest).map_err(Error::Usage)?;
+    Ok(filter)
 }
 
 fn first_pass_newest(
@@ -357,7 +360,7 @@ fn scan_windowed(
         let seen = Some(tally.input.newest_any_ns)
             .filter(|&t| t != i64::MIN)
             .max(newest_summary);
-        let corrected = windowed(common, seen);
+        let corrected = windowed(common, seen)?;
         if !common.window_is_relative()
             || seen.is_none()
             || (corrected.since_ns == filter.since_ns && corrected.until_ns == filter.until_ns)

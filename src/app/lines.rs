@@ -13,7 +13,10 @@ use crate::summary::{FilterScope, Scope};
 use crate::tally::TallySpec;
 
 use super::gather::{file_rank, prepare, resolve_window};
-use super::{Outcome, no_records, progress_for, summary_line, warn_problems, with_pool};
+use super::{
+    Outcome, explain_unmatched, no_records, progress_for, summary_line, warn_malformed,
+    warn_problems, with_pool,
+};
 
 pub(super) fn run(c: LinesConfig) -> Result<Outcome, Error> {
     let (found, summaries) = prepare(&c.common)?;
@@ -72,17 +75,19 @@ pub(super) fn run(c: LinesConfig) -> Result<Outcome, Error> {
         max_groups: spec.max_groups,
         filter: FilterScope::of(&spec.filter),
     };
-    let health = InputHealth::of(
-        &from_tally(&tally, &found, &c.common.node, scope).input,
-        false,
-    );
+    let summary = from_tally(&tally, &found, &c.common.node, scope);
+    let health = InputHealth::of(&summary.input, false);
     warn_problems(&health, &found);
+    warn_malformed(&tally, &found);
     if c.limit.is_none() || left > 0 {
         // The whole input was read: an empty result means there was nothing to find.
         if health.records == 0 && health.filtered_out == 0 {
             return no_records(&c.common, &health);
         }
         summary_line(c.common.quiet, &health);
+        if explain_unmatched(&c.common, &found, &summary.input)? {
+            return Ok(Outcome::Unmatched);
+        }
     }
     Ok(if health.incomplete() {
         Outcome::Incomplete

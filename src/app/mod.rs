@@ -17,7 +17,8 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{Common, Config};
-use crate::engine::ProgressFn;
+use crate::diagnose;
+use crate::engine::{self, ProgressFn};
 use crate::error::Error;
 use crate::input::discover::{Discovery, InputKind};
 use crate::render;
@@ -37,6 +38,14 @@ pub fn run(config: Config) -> Result<Outcome, Error> {
         Config::Codes(c) => codes::run(c),
         Config::Summarize(c) => summarize::run(c),
         Config::Merge(c) => summarize::run_merge(c),
+        Config::Completions(shell) => {
+            write_stdout(|out| render::manual::completions(shell, out))?;
+            Ok(Outcome::Clean)
+        }
+        Config::Man(command) => {
+            write_stdout(|out| render::manual::man(command.as_deref(), out))?;
+            Ok(Outcome::Clean)
+        }
     }
 }
 
@@ -45,6 +54,53 @@ fn no_records(common: &Common, h: &InputHealth) -> Result<Outcome, Error> {
     Err(Error::NoInput(
         "no BlobStore audit records found".to_string(),
     ))
+}
+
+/// When records were read but the filters and window kept none: says on stderr which filter
+/// values occur nowhere (with the values that do), or that the window is empty. Returns
+/// whether that was the case. Costs a second scan of the logs, on this path only.
+fn explain_unmatched(
+    common: &Common,
+    found: &Discovery,
+    input: &crate::summary::InputSummary,
+) -> Result<bool, Error> {
+    if input.records > 0 || input.filtered_out == 0 {
+        return Ok(false);
+    }
+    let filter = gather::windowed(common, input.newest_any_ns)?;
+    if !found.files.is_empty() {
+        let spec = diagnose::seen_spec(&filter);
+        let quiet: ProgressFn = Arc::new(|_| {});
+        let seen_tally = with_pool(common.threads, || {
+            engine::scan(&found.files, &spec, &common.scan, &quiet)
+        })?;
+        let seen = diagnose::Seen::from_tally(&seen_tally);
+        for reason in diagnose::unmatched(&filter, &seen) {
+            warn(&format!("bsaudit: {reason}"));
+        }
+    } else {
+        warn("bsaudit: the filters and window keep no record of these summaries");
+    }
+    Ok(true)
+}
+
+/// Warns when much of the input is not audit records: the wrong directory or format.
+fn warn_malformed(tally: &crate::tally::Tally, found: &Discovery) {
+    if let Some(w) = diagnose::mostly_malformed(tally, &found.files) {
+        warn(&format!("bsaudit: warning: {w}"));
+    }
+}
+
+/// Every `--fail-on` rule and its value on stderr; with `--quiet` only those that fired.
+fn print_rules(outcomes: &[crate::fail_on::Outcome], quiet: bool) {
+    let shown: Vec<_> = outcomes
+        .iter()
+        .filter(|o| o.fired || !quiet)
+        .cloned()
+        .collect();
+    for line in render::fail_on::lines(&shown) {
+        warn(&line);
+    }
 }
 
 fn progress_for(common: &Common, found: &Discovery) -> (ProgressBar, ProgressFn) {

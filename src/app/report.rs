@@ -15,7 +15,10 @@ use crate::tally::Tally;
 use crate::timeline;
 
 use super::gather::{Gathered, gather};
-use super::{Outcome, no_records, summary_line, warn, warn_problems, write_stdout};
+use super::{
+    Outcome, explain_unmatched, no_records, print_rules, summary_line, warn, warn_malformed,
+    warn_problems, write_stdout,
+};
 
 pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
     let grouping = Grouping {
@@ -36,6 +39,9 @@ pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
     let empty = Discovery::default();
     let found = scan.as_ref().map_or(&empty, |s| &s.1);
     warn_problems(&report.input, found);
+    if let Some((tally, found)) = &scan {
+        warn_malformed(tally, found);
+    }
     let h = &report.input;
     if h.records == 0 && h.filtered_out == 0 {
         return no_records(&c.common, h);
@@ -55,14 +61,12 @@ pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
     }
     write_stdout(|out| render::report(&report, c.format, out))?;
     summary_line(c.common.quiet, &report.input);
-    let fired: Vec<_> = report.fail_on.iter().filter(|o| o.fired).collect();
-    for o in &fired {
-        warn(&format!(
-            "bsaudit: --fail-on {:?} fired (value {})",
-            o.rule, o.value
-        ));
-    }
-    if !fired.is_empty() || report.input.incomplete() {
+    let unmatched = explain_unmatched(&c.common, found, &summary.input)?;
+    print_rules(&report.fail_on, c.common.quiet);
+    let fired = report.fail_on.iter().any(|o| o.fired);
+    if unmatched {
+        Ok(Outcome::Unmatched)
+    } else if fired || report.input.incomplete() {
         Ok(Outcome::Incomplete)
     } else {
         Ok(Outcome::Clean)
@@ -80,12 +84,19 @@ pub(super) fn run_timeline(c: TimelineConfig) -> Result<Outcome, Error> {
     let view = timeline::build(&summary, &c.table, c.bucket_ns, c.series, c.top);
     let health = InputHealth::of(&summary.input, false);
     let empty = Discovery::default();
-    warn_problems(&health, scan.as_ref().map_or(&empty, |s| &s.1));
+    let found = scan.as_ref().map_or(&empty, |s| &s.1);
+    warn_problems(&health, found);
+    if let Some((tally, found)) = &scan {
+        warn_malformed(tally, found);
+    }
     if health.records == 0 && health.filtered_out == 0 {
         return no_records(&c.common, &health);
     }
     write_stdout(|out| render::timeline::write(&view, c.format, out))?;
     summary_line(c.common.quiet, &health);
+    if explain_unmatched(&c.common, found, &summary.input)? {
+        return Ok(Outcome::Unmatched);
+    }
     Ok(if health.incomplete() {
         Outcome::Incomplete
     } else {

@@ -232,6 +232,187 @@ impl CodeTable {
     }
 }
 
+/// The service that owns a range of status codes, for codes the table does not hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RangeOwner {
+    /// The owning service, or `HTTP` for the ordinary ranges.
+    pub owner: &'static str,
+    /// Lowest code of the range.
+    pub lo: u32,
+    /// Highest code of the range.
+    pub hi: u32,
+    /// What makes the attribution less than certain; empty when nothing does.
+    pub note: &'static str,
+}
+
+/// Ranges by owner, first match wins. The special ranges are the documented ones
+/// (`status-codes.md`); newer releases give 820-899 to SHARDNODE, so PROXY keeps 800-819.
+const RANGES: [RangeOwner; 8] = [
+    RangeOwner {
+        owner: "ACCESS",
+        lo: 550,
+        hi: 599,
+        note: "",
+    },
+    RangeOwner {
+        owner: "BLOBNODE",
+        lo: 600,
+        hi: 699,
+        note: "",
+    },
+    RangeOwner {
+        owner: "SCHEDULER",
+        lo: 700,
+        hi: 799,
+        note: "",
+    },
+    RangeOwner {
+        owner: "PROXY",
+        lo: 800,
+        hi: 819,
+        note: "",
+    },
+    RangeOwner {
+        owner: "SHARDNODE",
+        lo: 820,
+        hi: 899,
+        note: "newer releases; PROXY's in older ones",
+    },
+    RangeOwner {
+        owner: "CLUSTERMGR",
+        lo: 900,
+        hi: 999,
+        note: "",
+    },
+    RangeOwner {
+        owner: "HTTP",
+        lo: 400,
+        hi: 499,
+        note: "client errors",
+    },
+    RangeOwner {
+        owner: "HTTP",
+        lo: 100,
+        hi: 549,
+        note: "",
+    },
+];
+
+/// Who owns the range a code falls in, if anyone.
+pub fn range_owner(code: u32) -> Option<RangeOwner> {
+    RANGES.into_iter().find(|r| (r.lo..=r.hi).contains(&code))
+}
+
+/// An argument of `bsaudit codes` that found no row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeProblem {
+    /// Neither a code nor a spec such as `6xx`.
+    NotACode(String),
+    /// A code the table does not hold.
+    Unknown {
+        /// The code.
+        code: u32,
+        /// Its class by number.
+        class: Class,
+        /// Who owns its range.
+        range: Option<RangeOwner>,
+    },
+    /// A spec (`1xx`, `560-569`) that no row of the table matches.
+    EmptySpec(String),
+}
+
+impl fmt::Display for CodeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CodeProblem::NotACode(arg) => write!(
+                f,
+                "{arg:?} is not a status code (examples: 613, 6xx, 500-599)"
+            ),
+            CodeProblem::Unknown {
+                code,
+                class,
+                range: Some(r),
+            } => {
+                write!(
+                    f,
+                    "{code}: not in the code table; {} range ({}-{}",
+                    r.owner, r.lo, r.hi
+                )?;
+                if !r.note.is_empty() {
+                    write!(f, ", {}", r.note)?;
+                }
+                write!(f, "), class {class}")
+            }
+            CodeProblem::Unknown {
+                code,
+                class,
+                range: None,
+            } => write!(
+                f,
+                "{code}: not in the code table and in no service's range; class {class} by its number"
+            ),
+            CodeProblem::EmptySpec(spec) => write!(f, "{spec}: no code in the table matches"),
+        }
+    }
+}
+
+/// The rows `bsaudit codes ARGS` prints and the arguments that found none.
+#[derive(Debug)]
+pub struct Selection<'t> {
+    /// Rows in argument order (a spec's rows by code), each once.
+    pub rows: Vec<&'t CodeInfo>,
+    /// Arguments that found no row, in argument order.
+    pub problems: Vec<CodeProblem>,
+}
+
+impl CodeTable {
+    /// The rows for `bsaudit codes` arguments: codes (`613`) and specs (`6xx`, `610-619`).
+    /// No argument selects the whole table. A bad argument never hides the good ones.
+    pub fn select<'t>(&'t self, args: &[String]) -> Selection<'t> {
+        if args.is_empty() {
+            return Selection {
+                rows: self.rows.iter().collect(),
+                problems: Vec::new(),
+            };
+        }
+        let mut rows: Vec<&CodeInfo> = Vec::new();
+        let mut problems = Vec::new();
+        // Rows are unique by code, so a code already taken is that row.
+        let push = |rows: &mut Vec<&'t CodeInfo>, row: &'t CodeInfo| {
+            if !rows.iter().any(|r| r.code == row.code) {
+                rows.push(row);
+            }
+        };
+        for arg in args {
+            let text = arg.trim();
+            let Ok(spec) = crate::filter::CodeSpec::parse(text) else {
+                problems.push(CodeProblem::NotACode(arg.clone()));
+                continue;
+            };
+            if spec.lo == spec.hi && !text.contains('-') {
+                match self.get(spec.lo) {
+                    Some(row) => push(&mut rows, row),
+                    None => problems.push(CodeProblem::Unknown {
+                        code: spec.lo,
+                        class: Class::by_range(spec.lo),
+                        range: range_owner(spec.lo),
+                    }),
+                }
+                continue;
+            }
+            let matched: Vec<&CodeInfo> =
+                self.rows.iter().filter(|r| spec.matches(r.code)).collect();
+            if matched.is_empty() {
+                problems.push(CodeProblem::EmptySpec(text.to_string()));
+            }
+            for row in matched {
+                push(&mut rows, row);
+            }
+        }
+        Selection { rows, problems }
+    }
+}
+
 fn parse_table(text: &str, source_name: &str) -> Result<Vec<CodeInfo>, TableError> {
     let err = |line: usize, problem: String| TableError {
         source_name: source_name.to_string(),
@@ -417,5 +598,84 @@ mod tests {
                 .extend_from(&format!("{HEADER}\n1\t2\n"), "t.tsv")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn ranges_have_owners() {
+        let owner = |c| range_owner(c).map(|r| r.owner);
+        assert_eq!(owner(999), Some("CLUSTERMGR"));
+        assert_eq!(owner(900), Some("CLUSTERMGR"));
+        assert_eq!(owner(599), Some("ACCESS"));
+        assert_eq!(owner(698), Some("BLOBNODE"));
+        assert_eq!(owner(799), Some("SCHEDULER"));
+        assert_eq!(owner(810), Some("PROXY"));
+        assert_eq!(owner(850), Some("SHARDNODE"));
+        assert_eq!(owner(450), Some("HTTP"));
+        assert_eq!(owner(1234), None);
+        assert_eq!(owner(42), None);
+        // Every row of the table in a service's range is owned by that service (or, for
+        // 820-899, by SHARDNODE), except the HTTP codes BlobStore reuses (597).
+        for row in builtin().rows() {
+            if let Some(r) = range_owner(row.code)
+                && r.owner != "HTTP"
+                && row.origin != Origin::Http
+            {
+                assert_eq!(row.owner, r.owner, "owner of {}", row.code);
+            }
+        }
+    }
+
+    #[test]
+    fn selection_keeps_the_good_and_names_the_bad() {
+        let table = builtin();
+        let args: Vec<String> = ["613", "abc", "999", "613", "1xx", "4321", "46x"]
+            .map(String::from)
+            .to_vec();
+        let sel = table.select(&args);
+        let codes: Vec<u32> = sel.rows.iter().map(|r| r.code).collect();
+        assert_eq!(
+            codes,
+            [613, 466, 467, 468],
+            "each row once, in argument order"
+        );
+        assert_eq!(
+            sel.problems,
+            [
+                CodeProblem::NotACode("abc".to_string()),
+                CodeProblem::Unknown {
+                    code: 999,
+                    class: Class::Server,
+                    range: range_owner(999),
+                },
+                CodeProblem::EmptySpec("1xx".to_string()),
+                CodeProblem::Unknown {
+                    code: 4321,
+                    class: Class::Server,
+                    range: None,
+                },
+            ]
+        );
+        assert_eq!(
+            sel.problems[1].to_string(),
+            "999: not in the code table; CLUSTERMGR range (900-999), class server"
+        );
+        assert_eq!(
+            table.select(&[]).rows.len(),
+            table.rows().len(),
+            "no argument: the whole table"
+        );
+    }
+
+    #[test]
+    fn newer_access_codes() {
+        let table = builtin();
+        let row = |c| table.get(c).expect("present");
+        assert_eq!(row(467).message, "access call shard node fail");
+        assert_eq!(row(468).message, "connection refused");
+        assert!(row(404).description.contains("shard not found"));
+        for c in [466, 467, 468] {
+            assert_eq!(row(c).owner, "ACCESS");
+            assert_eq!(row(c).origin, Origin::Newer);
+        }
     }
 }

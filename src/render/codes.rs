@@ -4,7 +4,6 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Format;
 use super::markdown::cell;
 use super::table::new_table;
 use crate::codes::CodeInfo;
@@ -16,17 +15,33 @@ struct CodesDoc<'a> {
     codes: &'a [&'a CodeInfo],
 }
 
-/// Writes code rows. A single row on a terminal is explained in full rather than tabled.
-pub fn write(rows: &[&CodeInfo], format: Format, out: &mut dyn Write) -> io::Result<()> {
+/// Output formats of `bsaudit codes`. The format alone decides the layout, however many
+/// rows there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodesFormat {
+    /// Each row explained in full, a few lines per code.
+    Detail,
+    /// One aligned line per code.
+    Table,
+    /// `bsaudit.codes/v1`.
+    Json,
+    /// A header row, then one row per code.
+    Csv,
+    /// A Markdown table.
+    Markdown,
+}
+
+/// Writes code rows in `format`.
+pub fn write(rows: &[&CodeInfo], format: CodesFormat, out: &mut dyn Write) -> io::Result<()> {
     match format {
-        Format::Json => super::json::write(
+        CodesFormat::Json => super::json::write(
             &CodesDoc {
                 schema: "bsaudit.codes/v1",
                 codes: rows,
             },
             out,
         ),
-        Format::Csv => {
+        CodesFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record([
                 "code",
@@ -52,7 +67,7 @@ pub fn write(rows: &[&CodeInfo], format: Format, out: &mut dyn Write) -> io::Res
             }
             w.flush()
         }
-        Format::Markdown => {
+        CodesFormat::Markdown => {
             writeln!(
                 out,
                 "| code | owner | class | origin | message | description | hint |"
@@ -73,7 +88,7 @@ pub fn write(rows: &[&CodeInfo], format: Format, out: &mut dyn Write) -> io::Res
             }
             Ok(())
         }
-        Format::Table if rows.len() <= 3 => {
+        CodesFormat::Detail => {
             for r in rows {
                 writeln!(out, "{} {}: {:?}", r.code, r.owner, r.message)?;
                 writeln!(out, "  class:  {} ({})", r.class, r.origin.as_str())?;
@@ -84,7 +99,8 @@ pub fn write(rows: &[&CodeInfo], format: Format, out: &mut dyn Write) -> io::Res
             }
             Ok(())
         }
-        Format::Table => {
+        CodesFormat::Table if rows.is_empty() => Ok(()),
+        CodesFormat::Table => {
             let mut t = new_table(&["code", "owner", "class", "origin", "message"], &[0]);
             for r in rows {
                 t.add_row(vec![
@@ -98,8 +114,9 @@ pub fn write(rows: &[&CodeInfo], format: Format, out: &mut dyn Write) -> io::Res
             writeln!(out, "{}", t.trim_fmt())?;
             writeln!(
                 out,
-                "{} codes; `bsaudit codes CODE` explains one.",
-                rows.len()
+                "{} code{}; `bsaudit codes CODE` explains one.",
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" }
             )
         }
     }

@@ -4,9 +4,11 @@
 
 pub mod codes;
 pub mod csv;
+pub mod fail_on;
 pub mod invalid;
 pub mod json;
 pub mod lines;
+pub mod manual;
 pub mod markdown;
 pub mod table;
 pub mod timeline;

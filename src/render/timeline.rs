@@ -1,5 +1,6 @@
-//! Output of `bsaudit timeline`: a compact chart for the terminal (one row per series, errors
-//! per bucket as a sparkline under a labelled time axis), or the raw series as JSON or CSV.
+//! Output of `bsaudit timeline`: a compact chart for the terminal (a traffic row, then one row
+//! per series with errors, errors per bucket as a sparkline under a labelled time axis), or
+//! the raw series as JSON or CSV.
 
 use std::io::{self, Write};
 
@@ -9,6 +10,9 @@ use crate::timeline::TimelineView;
 
 /// Columns of the chart; more buckets are summed into columns of equal width.
 const CHART_COLUMNS: usize = 60;
+
+/// Series without errors named in the note under the chart; the rest are counted.
+const LEFT_OUT_NAMED: usize = 6;
 
 /// Writes the timeline in `format`.
 pub fn write(view: &TimelineView, format: Format, out: &mut dyn Write) -> io::Result<()> {
@@ -64,10 +68,12 @@ fn chart(view: &TimelineView, out: &mut dyn Write) -> io::Result<()> {
         "Timeline from {start}: {} buckets of {bucket}, one column = {column}",
         view.buckets
     )?;
+    // The chart is of errors: a series without any would be a flat line.
+    let (with_errors, without): (Vec<_>, Vec<_>) = view.series.iter().partition(|s| s.errors > 0);
     let shown: Vec<_> = if view.top == 0 {
-        view.series.iter().collect()
+        with_errors.clone()
     } else {
-        view.series.iter().take(view.top).collect()
+        with_errors.iter().copied().take(view.top).collect()
     };
     let label = |s: &crate::timeline::SeriesView| match s.code {
         Some(code) => format!("{} {code}", super::sanitize(&s.service)),
@@ -81,16 +87,18 @@ fn chart(view: &TimelineView, out: &mut dyn Write) -> io::Result<()> {
         .max(14);
     writeln!(
         out,
-        "{:<width$}  {:>9}  {:>7}  errors per column",
+        "{:<width$}  {:>9}  {:>7}  per column",
         "series", "requests", "errors"
     )?;
+    // Every record is in exactly one series, so the series' errors add up to all errors.
     writeln!(
         out,
-        "{:<width$}  {:>9}  {:>7}  {}",
+        "{:<width$}  {:>9}  {:>7}  {}  peak {} requests",
         "(all requests)",
         view.total.iter().sum::<u64>(),
-        "",
-        sparkline(&total)
+        view.series.iter().map(|s| s.errors).sum::<u64>(),
+        sparkline(&total),
+        total.iter().copied().max().unwrap_or(0)
     )?;
     for s in &shown {
         let errors: Vec<u64> = s.points.iter().map(|p| p.errors).collect();
@@ -98,11 +106,12 @@ fn chart(view: &TimelineView, out: &mut dyn Write) -> io::Result<()> {
         let peak = cols.iter().copied().max().unwrap_or(0);
         writeln!(
             out,
-            "{:<width$}  {:>9}  {:>7}  {}  peak {peak}",
+            "{:<width$}  {:>9}  {:>7}  {}  peak {peak} error{}",
             label(s),
             s.requests,
             s.errors,
-            sparkline(&cols)
+            sparkline(&cols),
+            if peak == 1 { "" } else { "s" }
         )?;
     }
     // Time axis: start, middle and end of the chart, under their columns.
@@ -149,11 +158,30 @@ fn chart(view: &TimelineView, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, "{:pad$}{}", "", ticks.iter().collect::<String>())?;
     writeln!(out, "{:pad$}{}", "", labels.iter().collect::<String>())?;
-    if shown.len() < view.series.len() {
+    if shown.len() < with_errors.len() {
         writeln!(
             out,
-            "{} more series (--top 0 shows all)",
-            view.series.len() - shown.len()
+            "{} more series with errors (--top 0 shows all)",
+            with_errors.len() - shown.len()
+        )?;
+    }
+    if !without.is_empty() {
+        let names: Vec<String> = without
+            .iter()
+            .take(LEFT_OUT_NAMED)
+            .map(|s| label(s))
+            .collect();
+        let more = without.len().saturating_sub(LEFT_OUT_NAMED);
+        writeln!(
+            out,
+            "{} series without errors not charted: {}{}; --format csv lists every series",
+            without.len(),
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         )?;
     }
     Ok(())

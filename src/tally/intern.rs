@@ -40,6 +40,11 @@ impl Interner {
         &self.names[id as usize]
     }
 
+    /// Every name, in id order.
+    pub fn names(&self) -> impl Iterator<Item = &[u8]> {
+        self.names.iter().map(|n| &n[..])
+    }
+
     /// Adds every name of `other`; returns, for each id of `other`, its id here.
     pub(crate) fn absorb(&mut self, other: &Interner) -> Vec<u32> {
         other.names.iter().map(|n| self.intern(n)).collect()

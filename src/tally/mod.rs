@@ -25,6 +25,7 @@ use rustc_hash::FxHashMap;
 
 use crate::codes::ClassMap;
 use crate::dims::Dims;
+use crate::error::Malformed;
 use crate::filter::Filter;
 use crate::scan::LinePos;
 
@@ -84,6 +85,9 @@ pub struct Tally {
     pub problems: Vec<FileProblem>,
     /// Invalid lines, when the spec asks for them.
     pub invalid: InvalidLines,
+    /// The first malformed line of each reason (by [`Malformed::index`]), in input order:
+    /// a place to look when a run is mostly malformed.
+    pub first_malformed: [Option<LinePos>; Malformed::ALL.len()],
 }
 
 impl Tally {
@@ -135,6 +139,12 @@ impl AddAssign<Tally> for Tally {
         self.chunk_lines.extend_from_slice(&other.chunk_lines);
         self.problems.extend(other.problems);
         self.invalid += other.invalid;
+        for (mine, theirs) in self.first_malformed.iter_mut().zip(other.first_malformed) {
+            *mine = match (*mine, theirs) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
     }
 }
 
@@ -277,6 +287,8 @@ mod tests {
             prop_assert_eq!(left.input.accounted(), left.input.lines);
             prop_assert_eq!(views(&left), views(&whole));
             prop_assert_eq!(views(&rev), views(&whole));
+            // The first malformed line of each reason does not depend on the merge order.
+            prop_assert_eq!(left.first_malformed, rev.first_malformed);
         }
 
         /// Splitting a block at any line boundary gives the same tally and the same sample
@@ -297,6 +309,10 @@ mod tests {
                     .collect::<Vec<_>>()
             };
             prop_assert_eq!(lines(summary(&parts), &ip), lines(summary(&whole), &iw));
+            let firsts = |t: &Tally, index: &LineIndex| {
+                t.first_malformed.map(|p| p.map(|p| index.line_number(p)))
+            };
+            prop_assert_eq!(firsts(&parts, &ip), firsts(&whole, &iw));
         }
     }
 

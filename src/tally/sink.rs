@@ -147,6 +147,8 @@ impl Tallier<'_> {
             Outcome::Empty => input.empty_lines += 1,
             &Outcome::Malformed(reason) => {
                 input.malformed[reason.index()] += 1;
+                // Lines come in order within a block: the first one seen is the earliest.
+                self.tally.first_malformed[reason.index()].get_or_insert(pos);
                 if self.spec.keep_invalid {
                     self.keep_invalid(pos, raw, reason.as_str());
                 }
