@@ -265,6 +265,11 @@ pub struct InputArgs {
     #[arg(long, value_name = "NAME")]
     pub node: Option<String>,
 
+    /// Most --by groups a worker holds in memory before writing them to a temporary file
+    /// (0: 256 Ki shared among the threads). For tests of the spill path.
+    #[arg(long, value_name = "N", default_value_t = 0, hide = true)]
+    pub spill_groups: usize,
+
     /// Size of the pieces big files are split into for parallel scanning.
     #[arg(long, value_name = "SIZE", default_value = "8MiB", hide = true)]
     pub chunk_size: String,

@@ -98,6 +98,8 @@ pub struct Common {
     pub until: Option<Bound>,
     /// The node label of the logs read here.
     pub node: String,
+    /// `--spill-groups` (hidden): 0 is the default share.
+    pub spill_groups: usize,
     /// What relative bounds count from, and the zone of times without one.
     pub clock: Clock,
     /// Notes for stderr about the command line itself (an old option name).
@@ -334,6 +336,7 @@ fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Resu
         since,
         until,
         node,
+        spill_groups: input.spill_groups,
         clock,
         notes: if input.follow {
             vec![

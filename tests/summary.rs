@@ -304,14 +304,38 @@ fn vuid_counts(extra: &[&str]) -> (Vec<(String, u64)>, u64, bool) {
 fn capped_grouping_is_exact_and_independent_of_threads() {
     let (truth, folded, exact) = vuid_counts(&["--max-groups", "1000000"]);
     assert_eq!((folded, exact), (0, true));
+    assert!(
+        truth.len() > 50,
+        "many more groups than kept: {}",
+        truth.len()
+    );
+    // Spilling everything gives the same full table.
+    assert_eq!(
+        vuid_counts(&["--max-groups", "1000000", "--spill-groups", "5"]).0,
+        truth
+    );
     let true_count: std::collections::HashMap<&str, u64> =
         truth.iter().map(|(k, n)| (k.as_str(), *n)).collect();
     let mut seen = None;
     for threads in ["1", "2", "3", "8"] {
-        for chunk in ["8MiB", "4096"] {
-            let got = vuid_counts(&["--max-groups", "20", "-j", threads, "--chunk-size", chunk]);
+        for (chunk, spill) in [("8MiB", "0"), ("4096", "0"), ("8MiB", "16"), ("4096", "7")] {
+            // Small --spill-groups: most groups go through runs on disk and back.
+            let got = vuid_counts(&[
+                "--max-groups",
+                "20",
+                "-j",
+                threads,
+                "--chunk-size",
+                chunk,
+                "--spill-groups",
+                spill,
+            ]);
             // The top 20 of the true ranking, exactly.
-            assert_eq!(got.0, truth[..20].to_vec(), "-j{threads} chunk {chunk}");
+            assert_eq!(
+                got.0,
+                truth[..20].to_vec(),
+                "-j{threads} chunk {chunk} spill {spill}"
+            );
             let rest: u64 = truth[20..].iter().map(|g| g.1).sum();
             assert_eq!(got.1, rest, "folded = the records of every other key");
             for (k, n) in &got.0 {

@@ -108,13 +108,19 @@ pub(super) fn gather(
         max_groups: grouping.max_groups,
         bucket_ns: grouping.bucket_ns,
         file_rank: file_rank(&found),
+        spill_groups: common.spill_groups,
     };
     let (summary, scan) = if found.files.is_empty() {
         let filter = windowed(common, newest_summary)?;
         (Summary::empty(scope_of(grouping, &filter)), None)
     } else {
-        let (tally, filter) = scan_windowed(common, &found, &spec, newest_summary)?;
-        let s = from_tally(&tally, &found, &common.node, scope_of(grouping, &filter));
+        let (mut tally, filter) = scan_windowed(common, &found, &spec, newest_summary)?;
+        let s = from_tally(
+            &mut tally,
+            &found,
+            &common.node,
+            scope_of(grouping, &filter),
+        );
         (s, Some((tally, found)))
     };
     let mut total = summary;

@@ -39,7 +39,7 @@ pub(super) fn run(c: LinesConfig) -> Result<Outcome, Error> {
     let mut left = c.limit.unwrap_or(u64::MAX);
     let mut failure: Option<Error> = None;
     let progress = progress_for(&c.common, &found);
-    let tally = with_pool(c.common.threads, || {
+    let mut tally = with_pool(c.common.threads, || {
         engine::scan_matches(
             &found.files,
             &spec,
@@ -75,7 +75,7 @@ pub(super) fn run(c: LinesConfig) -> Result<Outcome, Error> {
         max_groups: spec.max_groups,
         filter: FilterScope::of(&spec.filter),
     };
-    let summary = from_tally(&tally, &found, &c.common.node, scope);
+    let summary = from_tally(&mut tally, &found, &c.common.node, scope);
     let health = InputHealth::of(&summary.input, false);
     warn_problems(&health, &found);
     warn_malformed(&tally, &found);

@@ -37,7 +37,19 @@ pub enum Outcome<'a> {
 
 /// Where a line is: file number (in input order), chunk of that file, line within the chunk.
 /// Ordering positions gives input order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct LinePos {
     /// Index of the file in the ordered input list.
     pub file: u32,

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::dims::{Dim, NONE};
 use crate::input::discover::Discovery;
+use crate::tally::spill::{TopK, merge_sorted};
 use crate::tally::{Buckets, GroupStats, LineIndex, ProblemKind, Tally};
 
-use super::{GroupData, Key, Part, Problem, Sample, Scope, Source, Summary};
+use super::{GroupData, Part, Problem, Sample, Scope, Source, Summary};
 
 /// Builds the summary of one scan. `node` labels every source.
-pub fn from_tally(tally: &Tally, discovery: &Discovery, node: &str, scope: Scope) -> Summary {
+pub fn from_tally(tally: &mut Tally, discovery: &Discovery, node: &str, scope: Scope) -> Summary {
     let mut s = Summary::empty(scope);
     let source = |file: u32| Source {
         node: node.to_string(),
@@ -31,41 +31,35 @@ pub fn from_tally(tally: &Tally, discovery: &Discovery, node: &str, scope: Scope
         s.pairs.insert(key, data(g));
     }
 
+    let mut spill_problems = Vec::new();
     if !s.scope.is_default_pair() {
-        let d = &tally.dim;
-        let mut all: Vec<(Key, &GroupStats)> = d
-            .groups
-            .iter()
-            .map(|(key, g)| {
-                let parts = s
-                    .scope
-                    .by
-                    .iter()
-                    .zip(&key.0)
-                    .map(|(&dim, &part)| match dim {
-                        Dim::Code | Dim::Bucket => Part::Num(part),
-                        Dim::Disk | Dim::Vuid if part == NONE => Part::Text("-".to_string()),
-                        Dim::Disk | Dim::Vuid => Part::Num(part),
-                        _ => Part::Text(d.part_name(dim, part, &tally.services, s.scope.bucket_ns)),
-                    })
-                    .collect();
-                (parts, g)
-            })
-            .collect();
-        // Most records first, ties by key: the cap keeps the same groups however the input
-        // was split, and every group it keeps is exact.
-        all.sort_by(|a, b| b.1.count().cmp(&a.1.count()).then_with(|| a.0.cmp(&b.0)));
-        let cap = s.scope.max_groups;
-        for (i, (key, g)) in all.into_iter().enumerate() {
-            if i < cap {
-                s.groups.insert(key, data(g));
-            } else {
-                s.other += &data(g);
-                s.other_keys += 1;
-            }
+        // Every key counted exactly (in memory and in runs on disk), then the best kept:
+        // most records first, ties by key, so the same groups survive however the input was
+        // split, and every group kept is exact.
+        let memory = tally.dim.take_sorted(&tally.services);
+        let dim = &tally.dim;
+        let mut top = TopK::new(s.scope.max_groups);
+        if let Err(e) = merge_sorted(&dim.runs, memory, |k, g| top.offer(k, g)) {
+            spill_problems.push(Problem {
+                source: Source {
+                    node: node.to_string(),
+                    path: "(temporary files)".to_string(),
+                },
+                kind: "partial".to_string(),
+                message: format!(
+                    "grouping data written to a temporary file could not be read back: {e}"
+                ),
+            });
         }
-        if d.other.count() > 0 {
-            s.other += &data(&d.other);
+        s.other_keys = top.folded_keys;
+        if top.folded.count() > 0 {
+            s.other += &data(&top.folded);
+        }
+        for (key, g) in top.into_kept() {
+            s.groups.insert(key, data(&g));
+        }
+        if tally.dim.other.count() > 0 {
+            s.other += &data(&tally.dim.other);
         }
     }
 
@@ -129,8 +123,13 @@ pub fn from_tally(tally: &Tally, discovery: &Discovery, node: &str, scope: Scope
             message: p.reason.clone(),
         }))
         .collect();
+    problems.extend(spill_problems);
     problems.sort();
     problems.dedup();
+    input.files_partial += problems
+        .iter()
+        .filter(|p| p.source.path == "(temporary files)")
+        .count() as u64;
     input.problems = problems;
     s
 }

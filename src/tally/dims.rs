@@ -1,9 +1,11 @@
 //! Groups by the user's `--by` dimensions, keyed by interned parts.
 
 use crate::dims::{Dim, DimKey, NONE};
+use crate::summary::{Key, Part};
 
 use super::group::GroupStats;
 use super::intern::{GroupTable, Interner};
+use super::spill::Run;
 
 /// Groups by the user's `--by` dimensions, with the interners their string values need.
 #[derive(Clone, Debug, Default)]
@@ -20,6 +22,13 @@ pub struct DimTally {
     pub groups: GroupTable<DimKey>,
     /// Records of keys that did not fit under `--max-groups`.
     pub other: GroupStats,
+    /// Groups written to disk when memory held too many (see [`super::spill`]).
+    pub runs: Vec<Run>,
+    /// Spill when more groups than this are held; 0 = never.
+    pub spill_at: usize,
+    /// Spilling failed (a full or read-only temporary directory): groups stay in memory,
+    /// exact still, and the reason is kept for a warning.
+    pub spill_error: Option<String>,
     /// Scratch space for API templates (not data).
     pub(crate) scratch: Vec<u8>,
 }
@@ -41,9 +50,70 @@ impl DimTally {
         }
     }
 
+    /// A key as values: interned strings resolved, `-` for a missing disk or vuid, bucket
+    /// indices and numbers as numbers.
+    pub fn resolve(&self, key: &DimKey, services: &Interner) -> Key {
+        self.dims
+            .iter()
+            .zip(&key.0)
+            .map(|(&dim, &part)| match dim {
+                Dim::Code | Dim::Bucket => Part::Num(part),
+                Dim::Disk | Dim::Vuid if part == NONE => Part::Text("-".to_string()),
+                Dim::Disk | Dim::Vuid => Part::Num(part),
+                _ => Part::Text(self.part_name(dim, part, services, 1)),
+            })
+            .collect()
+    }
+
+    /// Every group held in memory, resolved and sorted by key, leaving the table empty.
+    pub fn take_sorted(&mut self, services: &Interner) -> Vec<(Key, GroupStats)> {
+        self.take_sorted_with_ids(services)
+            .into_iter()
+            .map(|(k, _, g)| (k, g))
+            .collect()
+    }
+
+    fn take_sorted_with_ids(&mut self, services: &Interner) -> Vec<(Key, DimKey, GroupStats)> {
+        let table = std::mem::take(&mut self.groups);
+        let mut entries: Vec<(Key, DimKey, GroupStats)> = table
+            .into_entries()
+            .into_iter()
+            .map(|(k, g)| (self.resolve(&k, services), k, g))
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries
+    }
+
+    /// Writes the groups held in memory to a run when there are more than `spill_at`.
+    pub(crate) fn spill_if_full(&mut self, services: &Interner) {
+        if self.spill_at == 0 || self.groups.len() < self.spill_at || self.spill_error.is_some() {
+            return;
+        }
+        let entries = self.take_sorted_with_ids(services);
+        let written = {
+            let view: Vec<(&Key, &GroupStats)> = entries.iter().map(|(k, _, g)| (k, g)).collect();
+            super::spill::write_run(&view)
+        };
+        match written {
+            Ok(run) => self.runs.push(run),
+            Err(e) => {
+                // Keep counting in memory: exact, only bigger.
+                self.spill_error = Some(e.to_string());
+                for (_, id, stats) in entries {
+                    *self.groups.get_or_insert(id) = stats;
+                }
+            }
+        }
+    }
+
     pub(crate) fn merge(&mut self, mut other: DimTally, services: &[u32], cap: usize) {
         if self.dims.is_empty() {
             self.dims = std::mem::take(&mut other.dims);
+        }
+        self.runs.append(&mut other.runs);
+        self.spill_at = self.spill_at.max(other.spill_at);
+        if self.spill_error.is_none() {
+            self.spill_error = other.spill_error.take();
         }
         let methods = self.methods.absorb(&other.methods);
         let apis = self.apis.absorb(&other.apis);

@@ -3,6 +3,8 @@
 
 use std::ops::AddAssign;
 
+use serde::{Deserialize, Serialize};
+
 use crate::histogram::Histogram;
 use crate::scan::{LinePos, Record};
 
@@ -10,7 +12,7 @@ use crate::scan::{LinePos, Record};
 pub const SAMPLES_PER_GROUP: usize = 3;
 
 /// One sample request of a group, for following its trace.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sample {
     /// Where the line is (resolved to a line number when the tally becomes a summary).
     pub pos: LinePos,
@@ -51,7 +53,7 @@ impl Sample {
 }
 
 /// The earliest few samples of a group, by start time (ties by path and line).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Samples(Vec<Sample>);
 
 impl Samples {
@@ -87,7 +89,7 @@ impl AddAssign<&Samples> for Samples {
 /// Record counts per time bucket, in arrival order with runs merged. Records come nearly in
 /// time order, so counting is one comparison and an increment; a bucket may appear more than
 /// once (out-of-order records, merged tallies), which readers sum.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Buckets(Vec<(i64, u64)>);
 
 impl Buckets {
@@ -121,7 +123,7 @@ impl Buckets {
 }
 
 /// Everything a group of records accumulates.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupStats {
     /// Durations (count, exact min/max/sum, quantiles).
     pub latency: Histogram,

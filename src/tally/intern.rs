@@ -114,6 +114,11 @@ impl<K: Copy + Eq + std::hash::Hash, V: Default> GroupTable<K, V> {
         self.entries.iter().map(|(_, v)| v)
     }
 
+    /// Every (key, value), in insertion order, by value.
+    pub fn into_entries(self) -> Vec<(K, V)> {
+        self.entries
+    }
+
     /// Number of keys.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -11,6 +11,7 @@ mod group;
 mod intern;
 mod invalid;
 mod sink;
+pub mod spill;
 
 pub use counts::InputCounts;
 pub use dims::DimTally;
@@ -133,9 +134,10 @@ impl AddAssign<Tally> for Tally {
         for ((service, code), stats) in &other.groups {
             *self.groups.get_or_insert((remap[*service as usize], *code)) += stats;
         }
-        // Merges keep every key: the cap applies when counting, and once more in the report.
+        // Merges keep every key (exact); the cap applies when the tally becomes a summary.
         self.dim
             .merge(std::mem::take(&mut other.dim), &remap, usize::MAX);
+        self.dim.spill_if_full(&self.services);
         self.chunk_lines.extend_from_slice(&other.chunk_lines);
         self.problems.extend(other.problems);
         self.invalid += other.invalid;
@@ -165,6 +167,9 @@ pub struct TallySpec {
     pub max_groups: usize,
     /// Time bucket size (ns) of the per-group counts and the `bucket` dimension.
     pub bucket_ns: i64,
+    /// Most `--by` groups one tally holds in memory before it writes them to a run on disk;
+    /// 0 means [`spill::SPILL_TOTAL_GROUPS`] shared among the worker threads.
+    pub spill_groups: usize,
     /// Each input file's place in the order of display paths (indexed by file index), which
     /// breaks ties between samples; empty means file order.
     pub file_rank: Vec<u32>,
@@ -189,6 +194,7 @@ impl Default for TallySpec {
             max_groups: DEFAULT_MAX_GROUPS,
             bucket_ns: DEFAULT_BUCKET_NS,
             file_rank: Vec::new(),
+            spill_groups: 0,
         }
     }
 }

@@ -59,7 +59,15 @@ impl<'s> Tallier<'s> {
             keep_all: spec.filter.is_empty(),
             scratch: Vec::new(),
             bucket_cache: BucketCache::default(),
-            tally: Tally::default(),
+            tally: {
+                let mut t = Tally::default();
+                t.dim.spill_at = match spec.spill_groups {
+                    0 => (super::spill::SPILL_TOTAL_GROUPS / rayon::current_num_threads().max(1))
+                        .max(super::spill::SPILL_MIN_GROUPS),
+                    n => n,
+                };
+                t
+            },
         }
     }
 
@@ -117,6 +125,9 @@ impl<'s> Tallier<'s> {
         let stats = d.groups.get_or_insert(key);
         stats.add(rec, pos, rank);
         stats.buckets.add(bucket);
+        if d.groups.len() >= d.spill_at {
+            d.spill_if_full(&self.tally.services);
+        }
     }
 
     #[cold]
