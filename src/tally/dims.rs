@@ -95,7 +95,13 @@ impl DimTally {
             super::spill::write_run(&view)
         };
         match written {
-            Ok(run) => self.runs.push(run),
+            Ok(run) => {
+                self.runs.push(run);
+                // A failed compaction leaves the runs as they were: still exact.
+                if let Err(e) = self.compact_runs() {
+                    self.spill_error.get_or_insert(e.to_string());
+                }
+            }
             Err(e) => {
                 // Keep counting in memory: exact, only bigger.
                 self.spill_error = Some(e.to_string());
@@ -106,11 +112,23 @@ impl DimTally {
         }
     }
 
+    /// Merges the runs into one when there are too many.
+    fn compact_runs(&mut self) -> std::io::Result<()> {
+        if self.runs.len() > super::spill::MAX_RUNS {
+            let one = super::spill::compact(&self.runs)?;
+            self.runs = vec![one];
+        }
+        Ok(())
+    }
+
     pub(crate) fn merge(&mut self, mut other: DimTally, services: &[u32], cap: usize) {
         if self.dims.is_empty() {
             self.dims = std::mem::take(&mut other.dims);
         }
         self.runs.append(&mut other.runs);
+        if let Err(e) = self.compact_runs() {
+            self.spill_error.get_or_insert(e.to_string());
+        }
         self.spill_at = self.spill_at.max(other.spill_at);
         if self.spill_error.is_none() {
             self.spill_error = other.spill_error.take();

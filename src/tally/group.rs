@@ -107,18 +107,61 @@ impl Buckets {
     }
 
     fn merge(&mut self, other: &Buckets) {
-        self.0.extend_from_slice(&other.0);
-        // Keep merged lists short: one entry per bucket.
-        if self.0.len() > 64 && !self.0.is_sorted_by_key(|e| e.0) {
-            self.0.sort_unstable_by_key(|e| e.0);
+        if other.0.is_empty() {
+            return;
         }
-        self.0.dedup_by(|later, earlier| {
-            let same = later.0 == earlier.0;
-            if same {
-                earlier.1 += later.1;
+        self.normalize();
+        let mut theirs = other.clone();
+        theirs.normalize();
+        if theirs.0.len() * 8 < self.0.len() {
+            // A few buckets into many (a small group folded into "other"): insert each.
+            for &(b, n) in &theirs.0 {
+                match self.0.binary_search_by_key(&b, |e| e.0) {
+                    Ok(at) => self.0[at].1 += n,
+                    Err(at) => self.0.insert(at, (b, n)),
+                }
             }
-            same
-        });
+            return;
+        }
+        let mut out = Vec::with_capacity(self.0.len() + theirs.0.len());
+        let (mut a, mut b) = (self.0.iter().peekable(), theirs.0.iter().peekable());
+        loop {
+            match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x.0 == y.0 => {
+                    out.push((x.0, x.1 + y.1));
+                    a.next();
+                    b.next();
+                }
+                (Some(x), Some(y)) if x.0 < y.0 => {
+                    out.push(**x);
+                    a.next();
+                }
+                (Some(_), Some(y)) | (None, Some(y)) => {
+                    out.push(**y);
+                    b.next();
+                }
+                (Some(x), None) => {
+                    out.push(**x);
+                    a.next();
+                }
+                (None, None) => break,
+            }
+        }
+        self.0 = out;
+    }
+
+    /// Sorted by bucket, one entry per bucket (arrival order may repeat or go back).
+    fn normalize(&mut self) {
+        if !self.0.is_sorted_by(|x, y| x.0 < y.0) {
+            self.0.sort_unstable_by_key(|e| e.0);
+            self.0.dedup_by(|later, earlier| {
+                let same = later.0 == earlier.0;
+                if same {
+                    earlier.1 += later.1;
+                }
+                same
+            });
+        }
     }
 }
 

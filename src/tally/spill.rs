@@ -15,10 +15,49 @@ use crate::summary::Key;
 use super::group::GroupStats;
 
 /// Groups held in memory across all threads before tallies spill; each tally gets its share.
-pub const SPILL_TOTAL_GROUPS: usize = 256 * 1024;
+pub const SPILL_TOTAL_GROUPS: usize = 32 * 1024;
 
 /// Fewest groups a tally holds before it spills, however many threads there are.
 pub const SPILL_MIN_GROUPS: usize = 4096;
+
+/// Most runs a tally keeps before it merges them into one, so that the final merge holds a
+/// bounded number of open files and read buffers.
+pub const MAX_RUNS: usize = 32;
+
+/// Read buffer of each run during a merge.
+const READ_BUFFER: usize = 64 << 10;
+
+/// Merges `runs` into one run, summing the stats of equal keys.
+pub fn compact(runs: &[Run]) -> io::Result<Run> {
+    let file = tempfile::tempfile()?;
+    let mut out = BufWriter::with_capacity(1 << 20, &file);
+    let mut groups = 0u64;
+    let mut failed = None;
+    let mut buf = Vec::new();
+    merge_sorted(runs, Vec::new(), |k, g| {
+        if failed.is_some() {
+            return;
+        }
+        buf.clear();
+        let written = serde_json::to_writer(&mut buf, &(&k, &g))
+            .map_err(io::Error::other)
+            .and_then(|()| out.write_all(&(buf.len() as u32).to_le_bytes()))
+            .and_then(|()| out.write_all(&buf));
+        match written {
+            Ok(()) => groups += 1,
+            Err(e) => failed = Some(e),
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    out.flush()?;
+    drop(out);
+    Ok(Run {
+        file: Arc::new(file),
+        groups,
+    })
+}
 
 /// A run on disk: groups sorted by key, each a length-prefixed JSON record (self-describing,
 /// as the summary's own types need; spilling happens only for very many groups).
@@ -61,7 +100,7 @@ impl RunReader {
         let mut file = run.file.try_clone()?;
         file.rewind()?;
         Ok(RunReader {
-            input: BufReader::with_capacity(1 << 20, file),
+            input: BufReader::with_capacity(READ_BUFFER, file),
             left: run.groups,
             buf: Vec::new(),
         })
