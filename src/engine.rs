@@ -338,7 +338,7 @@ pub struct LineMatch {
     /// The line as read, without LF and trailing CR.
     pub raw: Vec<u8>,
     /// The parsed record, owned.
-    pub record: crate::render::lines::RecordView,
+    pub record: crate::scan::view::RecordView,
 }
 
 /// A sink that tallies like [`Tallier`] and also keeps every kept record.
@@ -355,7 +355,7 @@ impl LineSink for MatchSink<'_> {
                 pos,
                 line: 0,
                 raw: raw.strip_suffix(b"\r").unwrap_or(raw).to_vec(),
-                record: crate::render::lines::RecordView::of(rec),
+                record: crate::scan::view::RecordView::of(rec),
             });
         }
     }

@@ -346,3 +346,157 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod renderer_tests {
+    //! Every renderer on a hand-built model: hostile bytes from a log stay inert, numbers and
+    //! times come out in each format's form.
+
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::codes::Class;
+    use crate::histogram::Histogram;
+    use crate::report::{
+        GroupReport, InputHealth, Latency, MalformedCounts, Report, SampleReport, ServiceSummary,
+        Span,
+    };
+
+    const T0: i64 = 1_764_000_000_000_000_000;
+
+    fn model() -> Report {
+        let mut h = Histogram::default();
+        for v in [1_000, 2_000, 50_000] {
+            h.record(v);
+        }
+        let hostile = "/x/\u{1b}[2J`|pwn`";
+        Report {
+            schema: crate::report::SCHEMA,
+            input: InputHealth {
+                files: 1,
+                files_skipped: 0,
+                files_partial: 0,
+                files_vanished: 0,
+                files_outside_window: 0,
+                files_ignored: 0,
+                bytes: 300,
+                lines: 4,
+                records: 4,
+                filtered_out: 0,
+                empty_lines: 0,
+                malformed: MalformedCounts {
+                    total: 0,
+                    by_reason: BTreeMap::new(),
+                },
+                oversized: 0,
+                incomplete_tail: 0,
+                first_seen: Some(T0),
+                last_seen: Some(T0 + 120_000_000_000),
+                problems: Vec::new(),
+            },
+            services: vec![ServiceSummary {
+                service: "EVIL\u{1b}]0;x\u{7}".to_string(),
+                requests: 4,
+                errors: 3,
+                error_rate: 0.75,
+                latency_us: Latency::of(&h),
+            }],
+            by: vec![crate::dims::Dim::Service, crate::dims::Dim::Code],
+            groups_total: 1,
+            groups_folded: 0,
+            groups_exact: true,
+            groups: vec![GroupReport {
+                service: Some("EVIL\u{1b}]0;x\u{7}".to_string()),
+                code: Some(613),
+                values: BTreeMap::new(),
+                count: 3,
+                share: 0.75,
+                class: Some(Class::Server),
+                meaning: None,
+                latency_us: Latency::of(&h),
+                histogram: h.clone(),
+                first_seen: T0,
+                last_seen: T0 + 120_000_000_000,
+                resp_bytes: 10,
+                series: vec![0, 1, 2],
+                onset: Some(T0 + 60_000_000_000),
+                samples: vec![SampleReport {
+                    trace_id: Some("t\u{1b}[1m".to_string()),
+                    time: T0,
+                    method: "GET".to_string(),
+                    path: hostile.to_string(),
+                    node: None,
+                    file: "a|b.log".to_string(),
+                    line: 7,
+                }],
+            }],
+            fail_on: Vec::new(),
+            span: Some(Span {
+                bucket_ns: 60_000_000_000,
+                first: T0 / 60_000_000_000,
+                len: 3,
+            }),
+            multi_node: false,
+        }
+    }
+
+    fn render(format: Format) -> String {
+        let mut out = Vec::new();
+        report(&model(), format, &mut out).expect("render");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn table_and_markdown_never_carry_control_bytes() {
+        for format in [Format::Table, Format::Markdown] {
+            let text = render(format);
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "{format:?}: {text:?}"
+            );
+            assert!(text.contains("613"), "{format:?}");
+            assert!(text.contains(" ▄█"), "{format:?}: the row's own trend");
+        }
+        let md = render(Format::Markdown);
+        // Inline code spans stay closed: no backtick from the log inside them.
+        for line in md.lines() {
+            assert_eq!(line.matches('`').count() % 2, 0, "{line}");
+        }
+        assert!(
+            md.contains("Rising since 2025-11-24T16:01:00.000000Z"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn csv_is_exact_and_json_is_the_v1_schema() {
+        let csv_text = render(Format::Csv);
+        let mut rows = ::csv::Reader::from_reader(csv_text.as_bytes());
+        let header = rows.headers().expect("header").clone();
+        assert_eq!(&header[0], "rank");
+        assert_eq!(&header[1], "service");
+        let row = rows.records().next().expect("one row").expect("row");
+        assert_eq!(&row[2], "613");
+        assert_eq!(&row[3], "3");
+
+        let v: serde_json::Value = serde_json::from_str(&render(Format::Json)).expect("json");
+        assert_eq!(v["schema"], "bsaudit.report/v1");
+        let g = &v["groups"][0];
+        assert_eq!(g["sparkline"], " ▄█");
+        assert_eq!(g["first_seen"], "2025-11-24T16:00:00.000000Z");
+        assert_eq!(g["onset"], "2025-11-24T16:01:00.000000Z");
+        assert_eq!(
+            g["samples"][0]["path"], "/x/\u{1b}[2J`|pwn`",
+            "JSON keeps the bytes"
+        );
+        assert_eq!(v["by"], serde_json::json!(["service", "code"]));
+        let keys: Vec<&str> = g
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let at = |k: &str| keys.iter().position(|x| *x == k).expect(k);
+        assert_eq!(at("sparkline"), at("resp_bytes") + 1, "v1 order: {keys:?}");
+    }
+}

@@ -10,6 +10,7 @@ pub mod delims;
 pub mod json;
 pub mod record;
 pub mod text;
+pub mod view;
 
 use memchr::memchr;
 
