@@ -148,6 +148,13 @@ impl Histogram {
         self.sum
     }
 
+    /// About how many heap bytes the buckets take.
+    pub fn heap_bytes(&self) -> usize {
+        self.sparse.capacity() * std::mem::size_of::<(u16, u64)>()
+            + self.pages.capacity() * std::mem::size_of::<Option<Box<[u64; PAGE]>>>()
+            + self.pages.iter().flatten().count() * PAGE * 8
+    }
+
     /// Number of recorded values.
     pub fn count(&self) -> u64 {
         self.count

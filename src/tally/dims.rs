@@ -26,6 +26,11 @@ pub struct DimTally {
     pub runs: Vec<Run>,
     /// Spill when more groups than this are held; 0 = never.
     pub spill_at: usize,
+    /// Spill when the groups held take more than about this many bytes (big groups grow
+    /// per-bucket counts and histogram pages without adding keys); 0 = never.
+    pub spill_bytes: usize,
+    /// Records counted since the size was last estimated.
+    pub(crate) since_check: u32,
     /// Spilling failed (a full or read-only temporary directory): groups stay in memory,
     /// exact still, and the reason is kept for a warning.
     pub spill_error: Option<String>,
@@ -86,7 +91,20 @@ impl DimTally {
 
     /// Writes the groups held in memory to a run when there are more than `spill_at`.
     pub(crate) fn spill_if_full(&mut self, services: &Interner) {
-        if self.spill_at == 0 || self.groups.len() < self.spill_at || self.spill_error.is_some() {
+        if self.spill_error.is_some() || self.groups.is_empty() {
+            return;
+        }
+        let many = self.spill_at > 0 && self.groups.len() >= self.spill_at;
+        let big = || {
+            self.spill_bytes > 0
+                && self
+                    .groups
+                    .values()
+                    .map(GroupStats::heap_bytes)
+                    .sum::<usize>()
+                    >= self.spill_bytes
+        };
+        if !many && !big() {
             return;
         }
         let entries = self.take_sorted_with_ids(services);
@@ -130,6 +148,7 @@ impl DimTally {
             self.spill_error.get_or_insert(e.to_string());
         }
         self.spill_at = self.spill_at.max(other.spill_at);
+        self.spill_bytes = self.spill_bytes.max(other.spill_bytes);
         if self.spill_error.is_none() {
             self.spill_error = other.spill_error.take();
         }

@@ -196,6 +196,24 @@ impl Default for GroupStats {
 }
 
 impl GroupStats {
+    /// About how many heap bytes the group holds (for the spill budget).
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<GroupStats>()
+            + self.latency.heap_bytes()
+            + self.buckets.0.capacity() * std::mem::size_of::<(i64, u64)>()
+            + self
+                .samples
+                .0
+                .iter()
+                .map(|s| {
+                    std::mem::size_of::<Sample>()
+                        + s.method.capacity()
+                        + s.path.capacity()
+                        + s.trace_id.as_ref().map_or(0, String::capacity)
+                })
+                .sum::<usize>()
+    }
+
     /// Number of records.
     pub fn count(&self) -> u64 {
         self.latency.count()

@@ -38,6 +38,9 @@ impl BucketCache {
     }
 }
 
+/// How often (in `--by` records) a tally estimates the memory its groups take.
+const SIZE_CHECK_EVERY: u32 = 1 << 16;
+
 /// A [`LineSink`] that filters records and counts everything into a [`Tally`].
 pub struct Tallier<'s> {
     spec: &'s TallySpec,
@@ -61,11 +64,14 @@ impl<'s> Tallier<'s> {
             bucket_cache: BucketCache::default(),
             tally: {
                 let mut t = Tally::default();
+                let threads = rayon::current_num_threads().max(1);
                 t.dim.spill_at = match spec.spill_groups {
-                    0 => (super::spill::SPILL_TOTAL_GROUPS / rayon::current_num_threads().max(1))
+                    0 => (super::spill::SPILL_TOTAL_GROUPS / threads)
                         .max(super::spill::SPILL_MIN_GROUPS),
                     n => n,
                 };
+                t.dim.spill_bytes =
+                    (super::spill::SPILL_TOTAL_BYTES / threads).max(super::spill::SPILL_MIN_BYTES);
                 t
             },
         }
@@ -125,7 +131,9 @@ impl<'s> Tallier<'s> {
         let stats = d.groups.get_or_insert(key);
         stats.add(rec, pos, rank);
         stats.buckets.add(bucket);
-        if d.groups.len() >= d.spill_at {
+        d.since_check += 1;
+        if d.groups.len() >= d.spill_at || d.since_check >= SIZE_CHECK_EVERY {
+            d.since_check = 0;
             d.spill_if_full(&self.tally.services);
         }
     }

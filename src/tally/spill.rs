@@ -17,6 +17,12 @@ use super::group::GroupStats;
 /// Groups held in memory across all threads before tallies spill; each tally gets its share.
 pub const SPILL_TOTAL_GROUPS: usize = 32 * 1024;
 
+/// Bytes of `--by` groups held in memory across all threads before tallies spill.
+pub const SPILL_TOTAL_BYTES: usize = 32 << 20;
+
+/// Fewest bytes of groups a tally holds before it spills.
+pub const SPILL_MIN_BYTES: usize = 2 << 20;
+
 /// Fewest groups a tally holds before it spills, however many threads there are.
 pub const SPILL_MIN_GROUPS: usize = 4096;
 
