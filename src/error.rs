@@ -62,6 +62,10 @@ pub enum Error {
     /// No input could be read, or none of it was an audit record: exit 2.
     #[error("{0}")]
     NoInput(String),
+    /// A file bsaudit itself writes or needs (a summary, `--invalid-lines`, worker threads)
+    /// could not be made: exit 2.
+    #[error("{0}")]
+    Io(String),
     /// Writing the output failed (other than a closed pipe): exit 2.
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),

@@ -162,7 +162,7 @@ fn with_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -
     }
     let pool = builder
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
+        .map_err(|e| Error::Io(format!("cannot start worker threads: {e}")))?;
     Ok(pool.install(work))
 }
 

@@ -105,7 +105,7 @@ pub(super) fn run_timeline(c: TimelineConfig) -> Result<Outcome, Error> {
 }
 
 fn write_invalid_lines(path: &Path, tally: &Tally, found: &Discovery) -> Result<(), Error> {
-    let fail = |e: io::Error| Error::NoInput(format!("cannot write {}: {e}", path.display()));
+    let fail = |e: io::Error| Error::Io(format!("cannot write {}: {e}", path.display()));
     let file = File::create(path).map_err(fail)?;
     let mut out = BufWriter::new(file);
     render::invalid::write(tally, found, &mut out).map_err(fail)?;

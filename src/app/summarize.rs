@@ -71,5 +71,5 @@ fn save(s: &Summary, path: &std::path::Path) -> Result<(), Error> {
         return write_stdout(|out| summary::file::write(s, path, out));
     }
     summary::file::write(s, path, &mut std::io::sink())
-        .map_err(|e| Error::NoInput(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
 }
