@@ -239,9 +239,10 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
 
 /// The regularized incomplete beta function I_x(a, b) and its complement, for a, b > 0 and
 /// x in [0, 1], with y = 1 - x given by the caller (so 1 - x is never rounded). NaN tails for
-/// arguments outside those ranges.
+/// arguments outside those ranges (infinite a or b included).
 pub fn beta_inc(a: f64, b: f64, x: f64, y: f64) -> Tails {
-    if !(a > 0.0 && b > 0.0 && (0.0..=1.0).contains(&x) && (0.0..=1.0).contains(&y)) {
+    let shapes = a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite();
+    if !(shapes && (0.0..=1.0).contains(&x) && (0.0..=1.0).contains(&y)) {
         return Tails {
             lower: f64::NAN,
             upper: f64::NAN,
@@ -284,7 +285,7 @@ fn beta_pdf(a: f64, b: f64, x: f64) -> f64 {
 }
 
 /// The beta(a, b) quantile: the x with I_x(a, b) = prob (R's `qbeta(prob, a, b)`), for
-/// a, b > 0 and prob in [0, 1]; NaN otherwise.
+/// finite a, b > 0 and prob in [0, 1]; NaN otherwise.
 ///
 /// Newton steps on the smaller tail (so a target of 0.975 is solved as "upper tail = 0.025"),
 /// safeguarded by a bracket that every evaluation narrows: a step that would leave the bracket
@@ -292,7 +293,7 @@ fn beta_pdf(a: f64, b: f64, x: f64) -> f64 {
 /// quantiles such as qbeta(0.025, 1, 1e9) = 2.5e-11 are found in a few dozen steps). Stops at a
 /// relative change of 1e-15.
 pub fn beta_quantile(a: f64, b: f64, prob: f64) -> f64 {
-    if !(a > 0.0 && b > 0.0 && (0.0..=1.0).contains(&prob)) {
+    if !(a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite() && (0.0..=1.0).contains(&prob)) {
         return f64::NAN;
     }
     if prob == 0.0 {
@@ -666,9 +667,12 @@ pub struct RateTest {
 /// the interval is the Clopper-Pearson interval [pl, pu] of that proportion mapped to ratios
 /// by p / (1 - p) * E0 / E1.
 ///
+/// Baseline first, as everywhere in this module (R's call has the incident first: x1, E1 are
+/// the incident's count and exposure, x0, E0 the baseline's).
+///
 /// When the two counts are both 0 or an exposure is not positive there is nothing to test:
 /// the p-values are 1, the ratio NaN, the interval [0, inf].
-pub fn rate_test(incident: Counts, baseline: Counts, conf: f64) -> RateTest {
+pub fn rate_test(baseline: Counts, incident: Counts, conf: f64) -> RateTest {
     let (x1, e1, x0, e0) = (
         incident.count,
         incident.exposure,
@@ -996,7 +1000,7 @@ impl Default for Thresholds {
 /// The rate ratio a verdict is judged by: (x1 / E1) / (x0 / E0), with `correction` added to
 /// both counts when either is 0. NaN when an exposure is not positive or both counts are 0
 /// with no correction.
-pub fn corrected_ratio(incident: Counts, baseline: Counts, correction: f64) -> f64 {
+pub fn corrected_ratio(baseline: Counts, incident: Counts, correction: f64) -> f64 {
     if !(incident.exposure > 0.0 && baseline.exposure > 0.0) {
         return f64::NAN;
     }
@@ -1019,7 +1023,7 @@ pub fn corrected_ratio(incident: Counts, baseline: Counts, correction: f64) -> f
 /// - `steady` otherwise, and always when an exposure is not positive (a service absent from a
 ///   window has no rates to compare).
 pub fn classify(baseline: Counts, incident: Counts, q: f64, t: &Thresholds) -> Verdict {
-    let r = corrected_ratio(incident, baseline, t.zero_correction);
+    let r = corrected_ratio(baseline, incident, t.zero_correction);
     if r.is_nan() || q.is_nan() || q > t.alpha {
         return Verdict::Steady;
     }
@@ -1086,7 +1090,7 @@ pub struct RateAssessment {
 pub fn assess_rates(rows: &[(Counts, Counts)], t: &Thresholds) -> Vec<RateAssessment> {
     let tests: Vec<RateTest> = rows
         .iter()
-        .map(|&(base, inc)| rate_test(inc, base, t.conf))
+        .map(|&(base, inc)| rate_test(base, inc, t.conf))
         .collect();
     let p: Vec<f64> = tests.iter().map(|r| r.p_value).collect();
     let q = bh_adjust(&p);
@@ -1096,7 +1100,7 @@ pub fn assess_rates(rows: &[(Counts, Counts)], t: &Thresholds) -> Vec<RateAssess
         .map(|((&(base, inc), test), q)| RateAssessment {
             test,
             q,
-            effect: corrected_ratio(inc, base, t.zero_correction),
+            effect: corrected_ratio(base, inc, t.zero_correction),
             verdict: classify(base, inc, q, t),
         })
         .collect()
@@ -1217,6 +1221,8 @@ mod tests {
         let t = beta_inc(2.0, 3.0, 0.0, 1.0);
         assert_eq!((t.lower, t.upper), (0.0, 1.0));
         assert!(beta_inc(-1.0, 3.0, 0.5, 0.5).lower.is_nan());
+        assert!(beta_inc(f64::INFINITY, 3.0, 0.5, 0.5).upper.is_nan());
+        assert!(beta_quantile(f64::INFINITY, 3.0, 0.5).is_nan());
     }
 
     #[test]
@@ -1473,7 +1479,7 @@ mod tests {
             ),
         ];
         for (x1, e1, x0, e0, p, greater, less, ratio, lo, hi) in cases {
-            let t = rate_test(Counts::new(x1, e1), Counts::new(x0, e0), 0.95);
+            let t = rate_test(Counts::new(x0, e0), Counts::new(x1, e1), 0.95);
             close(t.p_value, p, 1e-9);
             close(t.p_greater, greater, 1e-9);
             close(t.p_less, less, 1e-9);
@@ -1488,14 +1494,22 @@ mod tests {
         let t = rate_test(Counts::new(0, 10.0), Counts::new(0, 10.0), 0.95);
         assert_eq!((t.p_value, t.p_greater, t.p_less), (1.0, 1.0, 1.0));
         assert!(t.ratio.is_nan());
-        let t = rate_test(Counts::new(5, 0.0), Counts::new(3, 10.0), 0.95);
+        let t = rate_test(Counts::new(3, 10.0), Counts::new(5, 0.0), 0.95);
         assert_eq!(t.p_value, 1.0);
-        let t = rate_test(Counts::new(7, 10.0), Counts::new(0, 10.0), 0.95);
+        let t = rate_test(Counts::new(0, 10.0), Counts::new(7, 10.0), 0.95);
         assert_eq!((t.ratio, t.ci_high), (f64::INFINITY, f64::INFINITY));
         // 7 of 7 at p = 1/2: two-sided 2 / 128.
         close(t.p_value, 2.0 / 128.0, 1e-13);
-        let t = rate_test(Counts::new(u64::MAX, 1.0), Counts::new(1, 1.0), 0.95);
+        let t = rate_test(Counts::new(1, 1.0), Counts::new(u64::MAX, 1.0), 0.95);
         assert!(t.ratio.is_nan(), "overflowing n is untestable, not a crash");
+        // Counts near the top of u64 still get an answer.
+        let big = 1u64 << 62;
+        let t = rate_test(
+            Counts::new(big + (1 << 40), 1.0),
+            Counts::new(big, 1.0),
+            0.95,
+        );
+        assert!(t.p_less < 1e-10 && t.ratio < 1.0 && t.ci_high < 1.0);
     }
 
     #[test]
@@ -1716,8 +1730,8 @@ mod tests {
             classify(c(5, 1e4), c(50, 1e4), f64::NAN, &t),
             Verdict::Steady
         );
-        close(corrected_ratio(c(3, 1.0), c(0, 1.0), 0.5), 7.0, 1e-15);
-        close(corrected_ratio(c(3, 2.0), c(6, 1.0), 0.5), 0.25, 1e-15);
+        close(corrected_ratio(c(0, 1.0), c(3, 1.0), 0.5), 7.0, 1e-15);
+        close(corrected_ratio(c(6, 1.0), c(3, 2.0), 0.5), 0.25, 1e-15);
         assert_eq!(Verdict::Rose.as_str(), "rose");
         assert_eq!(
             serde_json::to_string(&Verdict::Gone).ok().as_deref(),
@@ -1849,8 +1863,8 @@ mod tests {
         fn swapping_windows_mirrors_the_test(x1 in 0u64..5000, x0 in 0u64..5000,
                                              e1 in 1.0f64..1e6, e0 in 1.0f64..1e6) {
             prop_assume!(x1 + x0 > 0);
-            let a = rate_test(Counts::new(x1, e1), Counts::new(x0, e0), 0.95);
-            let b = rate_test(Counts::new(x0, e0), Counts::new(x1, e1), 0.95);
+            let a = rate_test(Counts::new(x0, e0), Counts::new(x1, e1), 0.95);
+            let b = rate_test(Counts::new(x1, e1), Counts::new(x0, e0), 0.95);
             let near = |u: f64, v: f64| (u == v) || ((u - v) / v).abs() < 1e-8
                 || (u - v).abs() < 1e-300;
             prop_assert!(near(a.p_greater, b.p_less), "{} {}", a.p_greater, b.p_less);
@@ -1871,6 +1885,17 @@ mod tests {
                 Verdict::Steady => Verdict::Steady,
             };
             prop_assert_eq!(vb, mirror);
+        }
+
+        #[test]
+        fn rate_test_is_total(x1 in 0u64..1_000_000_000_000, x0 in 0u64..1_000_000_000_000,
+                              e1 in prop::num::f64::ANY, e0 in prop::num::f64::ANY) {
+            // Any counts and exposures (NaN, infinite, negative included): an answer, fast.
+            let r = rate_test(Counts::new(x0, e0), Counts::new(x1, e1), 0.95);
+            for p in [r.p_value, r.p_greater, r.p_less] {
+                prop_assert!((0.0..=1.0).contains(&p), "{:?}", r);
+            }
+            prop_assert!(!(r.ci_low > r.ci_high), "{:?}", r);
         }
 
         #[test]
