@@ -179,24 +179,6 @@ impl Histogram {
         }
     }
 
-    /// The non-empty buckets in increasing order of value, as (smallest value the bucket
-    /// holds, count). Values below 256 have a bucket each; above, a bucket spans at most 1/128
-    /// of its lower bound. Two histograms share this layout, so their buckets can be
-    /// merge-joined on the lower bound (as the rank tests in `stats` do).
-    pub fn buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.pages
-            .iter()
-            .enumerate()
-            .filter_map(|(page, buckets)| buckets.as_ref().map(|b| (page, b)))
-            .flat_map(|(page, buckets)| {
-                buckets
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &n)| n > 0)
-                    .map(move |(slot, &n)| (lower_bound(page, slot), n))
-            })
-    }
-
     /// Nearest-rank quantile for `permille`/1000 (p99 = 990): the smallest recorded value v
     /// such that at least that share of all values are <= v, read as the lower bound of v's
     /// bucket and clamped to [min, max]. Within 1/128 of the exact value; exact below 256.
@@ -407,19 +389,6 @@ mod tests {
         assert_eq!(h.quantile(0), 3);
         assert_eq!((h.min(), h.max(), h.count()), (3, 200, 5));
         assert!((h.mean() - 44.8).abs() < 1e-9);
-    }
-
-    #[test]
-    fn buckets_list_nonempty_buckets_in_order() {
-        let mut h = Histogram::default();
-        for v in [300, 5, 5, 1_000_000, 301, 7] {
-            h.record(v);
-        }
-        let b: Vec<_> = h.buckets().collect();
-        // 300 and 301 share the bucket [300, 302) (width 2 in [256, 512)).
-        assert_eq!(b, vec![(5, 2), (7, 1), (300, 2), (999_424, 1)]);
-        assert_eq!(b.iter().map(|&(_, n)| n).sum::<u64>(), h.count());
-        assert_eq!(Histogram::default().buckets().count(), 0);
     }
 
     proptest! {
