@@ -17,8 +17,13 @@
 //! do not change the records. `DIR/expected.tsv` holds the exact count and maximum duration
 //! of every (service, code), for checking a reader's answer.
 //!
+//! `--scenario incident|calm` writes the data of `bsaudit diff`'s tests: a known incident at
+//! 60% of the day, or the same traffic without it, and `DIR/scenario.tsv` with the onset
+//! (see `gen/diff_scenario.rs`).
+//!
 //! This file is self-contained (it does not use the bsaudit library) and is also compiled into
-//! `benches/scan.rs` (`#[path]`), which uses [`Generator`] to make its inputs in memory.
+//! `benches/scan.rs` and `tests/diff_stats.rs` (`#[path]`), which use [`Generator`] and
+//! [`write_tree_with`] to make their inputs.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
@@ -27,6 +32,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
+
+#[path = "gen/diff_scenario.rs"]
+mod diff_scenario;
+pub use diff_scenario::Scenario;
 
 // ---------------------------------------------------------------------------------------------
 // Randomness: xoshiro256++ seeded through splitmix64. Small, fast and the same everywhere.
@@ -466,6 +475,10 @@ pub struct Generator {
     /// Per service: (code, cumulative weight), 200 first.
     code_tables: Vec<(Vec<u32>, Vec<u32>)>,
     expect: Vec<Vec<Expect>>,
+    /// The max_us the last counted record replaced, for [`Generator::uncount`].
+    undo_max_us: u64,
+    /// The `--scenario incident` changes, if on.
+    incident: diff_scenario::Incident,
     // Scratch fields, reused for every record.
     path: Vec<u8>,
     req_header: Vec<u8>,
@@ -522,12 +535,20 @@ impl Generator {
                 .collect(),
             code_tables,
             expect,
+            undo_max_us: 0,
+            incident: diff_scenario::Incident::off(),
             path: Vec::with_capacity(128),
             req_header: Vec::with_capacity(256),
             req_params: Vec::with_capacity(256),
             resp_header: Vec::with_capacity(256),
             resp_body: Vec::with_capacity(512),
         }
+    }
+
+    /// The same generator with `scenario`'s incident (see `gen/diff_scenario.rs`).
+    pub fn with_scenario(mut self, scenario: Option<Scenario>, seed: u64) -> Self {
+        self.incident = diff_scenario::Incident::new(scenario, seed);
+        self
     }
 
     /// Expected (service, code, count, max) of every record made so far, sorted.
@@ -547,7 +568,9 @@ impl Generator {
 
     /// Undoes the counting of the last record (when the caller decides not to write it).
     fn uncount(&mut self, service: usize, code_idx: usize) {
-        self.expect[service][code_idx].count -= 1;
+        let e = &mut self.expect[service][code_idx];
+        e.count -= 1;
+        e.max_us = self.undo_max_us;
     }
 
     /// Appends one record line, LF included, to `out`.
@@ -576,14 +599,28 @@ impl Generator {
         };
         let sigma = if ok { 0.7 } else { 1.0 };
         let dur = (o.median_us * factor * (sigma * rng.normal()).exp()).clamp(1.0, 120e6) as u64;
-        let e = &mut self.expect[s][code_idx];
-        e.count += 1;
-        e.max_us = e.max_us.max(dur);
         // The writer logs when the request ends; the line carries its start.
         let start = (self.clock as u64).saturating_sub(dur * 10);
+        // The scenario's incident may change the code, disk and duration; it draws from its
+        // own stream, and the draws below stay those of the original code (`ok`), so the
+        // traffic is the same with or without it.
+        let hit = self.incident.at(svc.name, o.op, start);
+        let code_idx = hit.code.map_or(code_idx, |c| {
+            codes
+                .iter()
+                .position(|&k| k == c)
+                .expect("scenario code in the service's table")
+        });
+        let code = codes[code_idx];
+        let dur = hit.duration(dur);
+        let e = &mut self.expect[s][code_idx];
+        self.undo_max_us = e.max_us;
+        e.count += 1;
+        e.max_us = e.max_us.max(dur);
 
         // Ids and sizes.
         let disk = rng.range(1, 400);
+        let disk = hit.disk.unwrap_or(disk);
         let vuid = rng.range(1 << 32, 1 << 40);
         let bid = rng.range(100_000, 99_999_999);
         let vid = rng.range(1, 60_000);
@@ -856,6 +893,14 @@ impl Generator {
             put(b, b"{\"error\":\"");
             put(b, error_message(code).as_bytes());
             put(b, b"\"}");
+        }
+        if hit.code.is_some() && ok {
+            // The draws above were for a success; the reply is the scenario's error.
+            data_len = None;
+            self.resp_body.clear();
+            put(&mut self.resp_body, b"{\"error\":\"");
+            put(&mut self.resp_body, error_message(code).as_bytes());
+            put(&mut self.resp_body, b"\"}");
         }
         let resp_len = data_len.unwrap_or(self.resp_body.len() as u64);
 
@@ -1133,6 +1178,15 @@ fn compress_file(f: &Finished, how: Compress) -> io::Result<()> {
 
 /// Writes the whole tree under `dir` (which must exist) and `dir/expected.tsv`.
 pub fn write_tree(dir: &Path, o: &TreeOptions) -> io::Result<Summary> {
+    write_tree_with(dir, o, None)
+}
+
+/// [`write_tree`] with a `--scenario`, which also writes `dir/scenario.tsv`.
+pub fn write_tree_with(
+    dir: &Path,
+    o: &TreeOptions,
+    scenario: Option<Scenario>,
+) -> io::Result<Summary> {
     let mut streams = SERVICES
         .iter()
         .map(|s| {
@@ -1174,7 +1228,7 @@ pub fn write_tree(dir: &Path, o: &TreeOptions) -> io::Result<Summary> {
             .collect();
 
         let mut produce = || -> io::Result<(Generator, u64, u64)> {
-            let mut g = Generator::new(o.seed, o.json, o.size);
+            let mut g = Generator::new(o.seed, o.json, o.size).with_scenario(scenario, o.seed);
             let mut line = Vec::with_capacity(4096);
             let mut done = Vec::new();
             let (mut bytes, mut lines) = (0u64, 0u64);
@@ -1234,6 +1288,9 @@ pub fn write_tree(dir: &Path, o: &TreeOptions) -> io::Result<Summary> {
         tsv.push_str(&format!("{name}\t{code}\t{}\t{}\n", e.count, e.max_us));
     }
     fs::write(dir.join("expected.tsv"), tsv)?;
+    if let Some(s) = scenario {
+        fs::write(dir.join("scenario.tsv"), diff_scenario::describe(s))?;
+    }
     Ok(summary)
 }
 
@@ -1292,6 +1349,11 @@ struct Cli {
     /// Replace the service directories and expected.tsv in a non-empty --out.
     #[arg(long)]
     force: bool,
+    /// Data for `bsaudit diff`: `incident` (BLOBNODE 613 on one disk, ACCESS 500 and ACCESS
+    /// latency x3 from 2025-11-24T14:24:00Z, 60% of the day) or `calm` (the same traffic
+    /// without it); writes DIR/scenario.tsv with the onset.
+    #[arg(long, value_enum)]
+    scenario: Option<Scenario>,
 }
 
 fn main() -> io::Result<()> {
@@ -1313,6 +1375,7 @@ fn main() -> io::Result<()> {
             }
         }
         let _ = fs::remove_file(cli.out.join("expected.tsv"));
+        let _ = fs::remove_file(cli.out.join("scenario.tsv"));
     }
     let opts = TreeOptions {
         size: cli.size,
@@ -1328,7 +1391,7 @@ fn main() -> io::Result<()> {
         file_size: cli.file_size,
     };
     let began = Instant::now();
-    let s = write_tree(&cli.out, &opts)?;
+    let s = write_tree_with(&cli.out, &opts, cli.scenario)?;
     let secs = began.elapsed().as_secs_f64();
     let mut out = io::stdout().lock();
     writeln!(out, "files\t{}", s.files)?;
@@ -1341,6 +1404,9 @@ fn main() -> io::Result<()> {
         s.log_bytes as f64 / secs / (1 << 20) as f64
     )?;
     writeln!(out, "expected\t{}", cli.out.join("expected.tsv").display())?;
+    if cli.scenario.is_some() {
+        writeln!(out, "scenario\t{}", cli.out.join("scenario.tsv").display())?;
+    }
     writeln!(out)?;
     out.write_all(&fs::read(cli.out.join("expected.tsv"))?)?;
     Ok(())

@@ -15,6 +15,7 @@
 //! - [`tally`] counts per (service, code) with mergeable histograms; merges with `+=`.
 //! - [`report`] is the serialisable result model; [`render`] lays it out.
 //! - [`codes`] is the embedded status-code table.
+//! - [`stats`] holds the tests and verdicts of `diff` (rates, latency, q-values).
 //!
 //! The exact line rules are in `docs/semantics.md`.
 
@@ -34,6 +35,7 @@ pub mod input;
 pub mod render;
 pub mod report;
 pub mod scan;
+pub mod stats;
 pub mod summary;
 pub mod tally;
 pub mod time;
