@@ -38,3 +38,4 @@ pub mod summary;
 pub mod tally;
 pub mod time;
 pub mod timeline;
+pub mod tracelog;
