@@ -50,6 +50,16 @@ impl Default for ScanSettings {
 pub trait TallySink: LineSink + Send {
     /// The tally being filled.
     fn tally_mut(&mut self) -> &mut Tally;
+
+    /// Scans one block of whole lines into this sink: every line is classified (see
+    /// [`scan_block`]). A sink that can pass over most of a block unparsed (a substring search
+    /// for a trace id) does its own walk instead, and then owns the line accounting.
+    fn scan_bytes(&mut self, block: &[u8], pos: LinePos, skipped_before: u64, max_line: usize)
+    where
+        Self: Sized,
+    {
+        scan_block(block, pos.file, pos.chunk, skipped_before, max_line, self);
+    }
 }
 
 impl TallySink for Tallier<'_> {
@@ -66,7 +76,21 @@ pub fn scan(
     settings: &ScanSettings,
     progress: &ProgressFn,
 ) -> Tally {
-    let (mut order, skipped) = plan(files, spec.filter.since_ns);
+    scan_sinks(files, spec.filter.since_ns, settings, progress, &|| {
+        Tallier::new(spec)
+    })
+}
+
+/// [`scan`] with sinks made by `new_sink` (one per task); the tallies they fill are merged and
+/// returned. Whatever else a sink gathers it hands over itself (see `hops` and `trace`).
+pub fn scan_sinks<S: TallySink>(
+    files: &[InputFile],
+    since_ns: Option<i64>,
+    settings: &ScanSettings,
+    progress: &ProgressFn,
+    new_sink: &(dyn Fn() -> S + Sync),
+) -> Tally {
+    let (mut order, skipped) = plan(files, since_ns);
     // Likely streams first (they cannot be split, so they set the pace), then bigger files.
     order.sort_by_key(|&i| {
         let f = &files[i as usize];
@@ -74,15 +98,12 @@ pub fn scan(
     });
     let mut tally = order
         .into_par_iter()
-        .map(|file_idx| {
-            let new_sink = || Tallier::new(spec);
-            match open(files, file_idx, progress) {
-                Ok(opened) => run(file_idx, opened, &new_sink, settings, progress),
-                Err(problem) => {
-                    let mut t = Tally::default();
-                    t.problems.push(problem);
-                    t
-                }
+        .map(|file_idx| match open(files, file_idx, progress) {
+            Ok(opened) => run(file_idx, opened, new_sink, settings, progress),
+            Err(problem) => {
+                let mut t = Tally::default();
+                t.problems.push(problem);
+                t
             }
         })
         .reduce(Tally::default, |mut a, b| {
@@ -218,11 +239,11 @@ impl<'f> WindowedFile<'f> {
             match read {
                 Ok(WindowBytes::Mapped(map, range)) => {
                     sink.tally_mut().bytes += range.len() as u64;
-                    scan_block(&map[range], file_idx, seq, 0, max_line, sink);
+                    sink.scan_bytes(&map[range], block_pos(file_idx, seq), 0, max_line);
                 }
                 Ok(WindowBytes::Buffered(range)) => {
                     sink.tally_mut().bytes += range.len() as u64;
-                    scan_block(&buf[range], file_idx, seq, 0, max_line, sink);
+                    sink.scan_bytes(&buf[range], block_pos(file_idx, seq), 0, max_line);
                 }
                 Err(e) => {
                     sink.block_done(file_idx, seq, 0);
@@ -271,14 +292,21 @@ fn scan_stream_block<S: TallySink>(
     sink: &mut S,
 ) {
     sink.tally_mut().bytes += block.data.len() as u64;
-    scan_block(
+    sink.scan_bytes(
         &block.data,
-        file_idx,
-        block.seq,
+        block_pos(file_idx, block.seq),
         block.skipped_before,
         settings.max_line,
-        sink,
     );
+}
+
+/// The position of a block's first line.
+fn block_pos(file: u32, chunk: u32) -> LinePos {
+    LinePos {
+        file,
+        chunk,
+        line: 0,
+    }
 }
 
 fn stream_problem(file_idx: u32, bytes: u64, e: &std::io::Error) -> FileProblem {
