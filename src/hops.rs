@@ -151,7 +151,7 @@ struct HopStats {
     /// Failed calls whose text did not fit.
     other_errors: u64,
     /// Per host id, when the host is not part of the key.
-    by_host: FxHashMap<u32, Histogram>,
+    by_host: FxHashMap<u32, Timing>,
 }
 
 /// Stage timings of one (service, api).
@@ -240,8 +240,8 @@ impl Hops {
                     mine.other_errors += n;
                 }
             }
-            for (host, hist) in stats.by_host {
-                *mine.by_host.entry(map(host)).or_default() += &hist;
+            for (host, timing) in stats.by_host {
+                mine.by_host.entry(map(host)).or_default().merge(&timing);
             }
         }
         for ((service, api), stats) in other.stages {
@@ -562,13 +562,15 @@ pub struct ErrorText {
     pub count: u64,
 }
 
-/// The slowest host under a row.
+/// The host under a row where the row spends the most time.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SlowestHost {
+pub struct TopHost {
     /// `host:port`.
     pub host: String,
     /// Calls to it in this row.
     pub calls: u64,
+    /// Time spent in calls to it, microseconds.
+    pub sum_us: u64,
     /// Its p99, microseconds.
     pub p99_us: u64,
     /// Its max, microseconds.
@@ -604,10 +606,10 @@ pub struct HopRow {
     pub other_errors: u64,
     /// Hop latencies, microseconds.
     pub latency_us: Latency,
-    /// Without `host` in `--by`: the host with the highest p99 (among hosts with at least 1%
-    /// of the calls).
+    /// Without `host` in `--by`: the host where the row spends the most time (the largest
+    /// sum; ties by max, then name).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub slowest_host: Option<SlowestHost>,
+    pub top_host: Option<TopHost>,
 }
 
 /// Stage timings of one ACCESS api.
@@ -667,23 +669,22 @@ pub fn build(hops: &Hops, by: HopBy, input: InputHealth, top: usize) -> HopsRepo
             let calls = stats.timing.hist.count();
             let mut texts: Vec<(&u32, &u64)> = stats.error_texts.iter().collect();
             texts.sort_by(|a, b| b.1.cmp(a.1).then_with(|| n.name(*a.0).cmp(n.name(*b.0))));
-            let slowest_host = (!by.host)
+            let top_host = (!by.host)
                 .then(|| {
                     stats
                         .by_host
                         .iter()
-                        .filter(|(_, h)| h.count() * 100 >= calls)
-                        .map(|(&host, h)| (h.quantile(990), h.max(), host, h))
-                        .max_by(|a, b| {
-                            (a.0, a.1)
-                                .cmp(&(b.0, b.1))
-                                .then_with(|| n.name(b.2).cmp(n.name(a.2)))
+                        .max_by(|(ha, a), (hb, b)| {
+                            (a.sum_us, a.hist.max())
+                                .cmp(&(b.sum_us, b.hist.max()))
+                                .then_with(|| n.name(**hb).cmp(n.name(**ha)))
                         })
-                        .map(|(p99, max, host, h)| SlowestHost {
+                        .map(|(&host, t)| TopHost {
                             host: n.text(host),
-                            calls: h.count(),
-                            p99_us: p99,
-                            max_us: max,
+                            calls: t.hist.count(),
+                            sum_us: u64::try_from(t.sum_us).unwrap_or(u64::MAX),
+                            p99_us: t.hist.quantile(990),
+                            max_us: t.hist.max(),
                         })
                 })
                 .flatten();
@@ -715,7 +716,7 @@ pub fn build(hops: &Hops, by: HopBy, input: InputHealth, top: usize) -> HopsRepo
                     .collect(),
                 other_errors: stats.other_errors,
                 latency_us: stats.timing.view(),
-                slowest_host,
+                top_host,
             };
             // Sort by bytes, not lossy text, so the order is total.
             let mut sort_key = n.name(key.service).to_vec();
@@ -850,7 +851,7 @@ mod tests {
         );
         assert_eq!(bn.top_errors[0].text, "disk is broken");
         assert_eq!(
-            bn.slowest_host.as_ref().map(|s| s.host.as_str()),
+            bn.top_host.as_ref().map(|s| s.host.as_str()),
             Some("10.9.3.17:8889")
         );
         assert_eq!(bn.rank, 1);

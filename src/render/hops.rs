@@ -53,7 +53,7 @@ pub fn write(r: &HopsReport, json: bool, out: &mut dyn Write) -> io::Result<()> 
     let first_number = header.len();
     header.extend(["calls", "errors", "err%", "p50", "p99", "max", "total"]);
     if !by_host {
-        header.push("slowest host (p99)");
+        header.push("most time at host (total, p99)");
     }
     header.push("top errors");
     let right: Vec<usize> = (first_number..first_number + 7).chain([0]).collect();
@@ -88,8 +88,13 @@ pub fn write(r: &HopsReport, json: bool, out: &mut dyn Write) -> io::Result<()> 
             human_us(h.latency_us.sum),
         ]);
         if !by_host {
-            row.push(match &h.slowest_host {
-                Some(s) => format!("{} ({})", sanitize(&s.host), ms(s.p99_us)),
+            row.push(match &h.top_host {
+                Some(t) => format!(
+                    "{} ({}, {})",
+                    sanitize(&t.host),
+                    human_us(t.sum_us),
+                    ms(t.p99_us)
+                ),
                 None => "-".to_string(),
             });
         }
@@ -158,12 +163,13 @@ fn headline(h: &HopRow) -> String {
         ms(h.latency_us.p99),
         ms(h.latency_us.max)
     );
-    if let Some(slow) = &h.slowest_host {
+    if let Some(t) = &h.top_host {
         s += &format!(
-            "; slowest host {} (p99 {} over {} calls)",
-            sanitize(&slow.host),
-            ms(slow.p99_us),
-            slow.calls
+            "; most of it at {}: {} over {} calls (p99 {})",
+            sanitize(&t.host),
+            human_us(t.sum_us),
+            t.calls,
+            ms(t.p99_us)
         );
     }
     if h.errors > 0 {

@@ -184,10 +184,14 @@ fn piece(p: &PieceView) -> String {
                 s += &format!("@{}", sanitize(h));
             }
             s += " ";
+            let us = p.duration_us.unwrap_or(0);
             if p.under_1ms {
                 s += "<1ms";
+            } else if us % 1000 == 0 {
+                // Whole milliseconds, as Trace-Log writes them.
+                s += &format!("{}ms", us / 1000);
             } else {
-                s += &human_us(p.duration_us.unwrap_or(0));
+                s += &human_us(us);
             }
             if let Some(e) = &p.error {
                 s += &format!(" ERROR \"{}\"", sanitize(e));
