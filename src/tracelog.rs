@@ -735,7 +735,7 @@ pub fn format_call(call: &Call<'_>, out: &mut Vec<u8>) {
     }
     if let Some(us) = call.dur_us {
         out.push(b':');
-        if us % 1000 == 0 && !port_less_host {
+        if us.is_multiple_of(1000) && !port_less_host {
             out.extend_from_slice((us / 1000).to_string().as_bytes());
         } else {
             out.extend_from_slice(format!("{us}us").as_bytes());

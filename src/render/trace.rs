@@ -187,7 +187,7 @@ fn piece(p: &PieceView) -> String {
             let us = p.duration_us.unwrap_or(0);
             if p.under_1ms {
                 s += "<1ms";
-            } else if us % 1000 == 0 {
+            } else if us.is_multiple_of(1000) {
                 // Whole milliseconds, as Trace-Log writes them.
                 s += &format!("{}ms", us / 1000);
             } else {
