@@ -1149,7 +1149,7 @@ pub fn write_tree(dir: &Path, o: &TreeOptions) -> io::Result<Summary> {
 
 /// [`write_tree`], with traced requests from `traces` among the records (and
 /// `dir/traces.tsv`).
-fn write_tree_with(
+pub fn write_tree_with(
     dir: &Path,
     o: &TreeOptions,
     mut traces: Option<traces::Traces>,

@@ -623,8 +623,9 @@ fn parse_unit_duration(text: &[u8]) -> Option<u64> {
         };
         let mut ns = whole.checked_mul(scale)?;
         if !frac.is_empty() {
-            // Digits beyond 30 cannot change a nanosecond count below 2^63; cut them.
-            let frac = &frac[..frac.len().min(30)];
+            // Fraction digits after the 18th are ignored (docs/tracelog.md), so the product
+            // stays exact in u128.
+            let frac = &frac[..frac.len().min(18)];
             let value = big_digits(frac)?;
             let den = 10u128.checked_pow(frac.len() as u32)?;
             ns = ns.checked_add(value.checked_mul(scale)? / den)?;
@@ -637,9 +638,10 @@ fn parse_unit_duration(text: &[u8]) -> Option<u64> {
     u64::try_from(total / 1000).ok()
 }
 
-/// Up to 38 digits as a number.
+/// Digits as a number; `None` above 38 significant digits (far beyond any duration kept).
 fn big_digits(b: &[u8]) -> Option<u128> {
-    if b.is_empty() || b.len() > 38 {
+    let b = &b[b.iter().take_while(|&&d| d == b'0').count()..];
+    if b.len() > 38 {
         return None;
     }
     b.iter().try_fold(0u128, |v, &d| {
@@ -1015,6 +1017,11 @@ mod tests {
         assert_eq!(call("s.g:.5s").dur_us, Some(500_000));
         assert_eq!(call("e.w:12ms").dur_us, Some(12_000));
         assert_eq!(call("x:1.0000009ms").dur_us, Some(1000));
+        // Leading zeros are digits like others; fraction digits after the 18th are ignored.
+        let zeros = format!("x:{}1ns", "0".repeat(45));
+        assert_eq!(call(&zeros).dur_us, Some(0));
+        assert_eq!(call("x:0.0000000000000000019999h").dur_us, Some(0));
+        assert_eq!(call("x:1.999999999999999999999h").dur_us, Some(7_199_999_999));
         for bad in [
             "x:1.5",
             "x:ms",

@@ -157,9 +157,10 @@ fn headline(h: &HopRow) -> String {
         s += &format!(" disk {disk}");
     }
     s += &format!(
-        ", {} over {} calls (p99 {}, max {})",
+        ", {} over {} call{} (p99 {}, max {})",
         human_us(h.latency_us.sum),
         h.calls,
+        if h.calls == 1 { "" } else { "s" },
         ms(h.latency_us.p99),
         ms(h.latency_us.max)
     );
@@ -182,7 +183,14 @@ fn top_errors(h: &HopRow) -> String {
     let mut parts: Vec<String> = h
         .top_errors
         .iter()
-        .map(|e| format!("{} ×{}", sanitize(&e.text), e.count))
+        .map(|e| {
+            let text = if e.text.is_empty() {
+                "(no text)".to_string()
+            } else {
+                sanitize(&e.text)
+            };
+            format!("{text} ×{}", e.count)
+        })
         .collect();
     if h.errors > h.top_errors.iter().map(|e| e.count).sum::<u64>() {
         parts.push("…".to_string());
