@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 
 #[path = "gen/traces.rs"]
-mod traces;
+pub mod traces;
 
 // ---------------------------------------------------------------------------------------------
 // Randomness: xoshiro256++ seeded through splitmix64. Small, fast and the same everywhere.

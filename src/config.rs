@@ -487,7 +487,9 @@ fn trace_config(mut args: TraceArgs, stdin_is_terminal: bool) -> Result<TraceCon
     let (ids, paths) = split_trace_args(std::mem::take(&mut args.input.paths));
     if ids.is_empty() {
         return Err(usage(
-            "trace needs at least one trace id before the paths".to_string(),
+            "trace needs at least one trace id before the paths (an argument that names an \
+             existing file or directory starts the paths)"
+                .to_string(),
         ));
     }
     if paths.is_empty() && stdin_is_terminal {
@@ -507,14 +509,13 @@ fn trace_config(mut args: TraceArgs, stdin_is_terminal: bool) -> Result<TraceCon
 }
 
 /// Splits `trace`'s positional arguments: trace ids up to the first argument that names an
-/// existing file or directory (or is `-`), paths from there on. The first is always an id.
+/// existing file or directory (or is `-`), paths from there on.
 fn split_trace_args(args: Vec<PathBuf>) -> (Vec<String>, Vec<PathBuf>) {
     let mut ids = Vec::new();
     let mut rest = args.into_iter().peekable();
-    while let Some(arg) = rest.next_if(|a| {
-        let is_path = a.as_os_str() == "-" || std::fs::symlink_metadata(a).is_ok();
-        ids.is_empty() || !is_path
-    }) {
+    while let Some(arg) =
+        rest.next_if(|a| a.as_os_str() != "-" && std::fs::symlink_metadata(a).is_err())
+    {
         ids.push(arg.to_string_lossy().into_owned());
     }
     (ids, rest.collect())

@@ -1021,7 +1021,10 @@ mod tests {
         let zeros = format!("x:{}1ns", "0".repeat(45));
         assert_eq!(call(&zeros).dur_us, Some(0));
         assert_eq!(call("x:0.0000000000000000019999h").dur_us, Some(0));
-        assert_eq!(call("x:1.999999999999999999999h").dur_us, Some(7_199_999_999));
+        assert_eq!(
+            call("x:1.999999999999999999999h").dur_us,
+            Some(7_199_999_999)
+        );
         for bad in [
             "x:1.5",
             "x:ms",

@@ -194,7 +194,7 @@ fn piece(p: &PieceView) -> String {
                 s += &human_us(us);
             }
             if let Some(e) = &p.error {
-                s += &format!(" ERROR \"{}\"", sanitize(e));
+                s += &format!(" ERROR: {}", sanitize(e));
             }
             if p.role == Role::Own {
                 s += " (own)";
