@@ -726,7 +726,8 @@ pub fn is_service_name(module: &[u8]) -> bool {
 
 /// Writes a call in the form CubeFS writes it, the one [`parse_call`] reads back: a duration
 /// that is whole milliseconds as digits, other durations (and any duration after a host
-/// without a port, where digits would read as the port) in microseconds with a unit.
+/// without a port, where digits would read as the port) in microseconds with a unit; a bare
+/// module named like a stage gets an empty `@`.
 pub fn format_call(call: &Call<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(call.module);
     let mut port_less_host = false;
@@ -746,6 +747,10 @@ pub fn format_call(call: &Call<'_>, out: &mut Vec<u8>) {
     if let Some(err) = call.err {
         out.push(b'/');
         out.extend_from_slice(err);
+    } else if call.host.is_none() && call.dur_us.is_none() && parse_stage(call.module).is_some() {
+        // A module named like a stage would read back as the stage; an empty `@` keeps it a
+        // call (a fuzz finding).
+        out.push(b'@');
     }
 }
 
@@ -1053,6 +1058,13 @@ mod tests {
         // Not quite a stage: read as a module name.
         assert!(matches!(parse_piece(b"a_1_r_2"), Piece::Call(_)));
         assert!(matches!(parse_piece(b"a_1_r_2_w_3x"), Piece::Call(_)));
+        // With an empty host it is a call, and writes back as one.
+        let Piece::Call(c) = parse_piece(b"a_1_r_2_w_3@") else {
+            panic!("call")
+        };
+        let mut out = Vec::new();
+        format_call(&c, &mut out);
+        assert_eq!(parse_piece(&out), Piece::Call(c));
         assert_eq!(parse_piece(b""), Piece::Empty);
     }
 
