@@ -60,6 +60,10 @@ pub trait TallySink: LineSink + Send {
     {
         scan_block(block, pos.file, pos.chunk, skipped_before, max_line, self);
     }
+
+    /// Forgets what this sink gathered besides its tally (which the engine drops itself): its
+    /// input is being read again.
+    fn discard(&mut self) {}
 }
 
 impl TallySink for Tallier<'_> {
@@ -173,7 +177,9 @@ fn run<S: TallySink>(
     match opened {
         Opened::Windows { file, len, live } => {
             let windowed = WindowedFile::new(file_idx, &file, len, live, settings);
-            let tally = source::windows(len, settings.chunk_size)
+            // The sinks are kept until the file is known not to have shrunk, so that a sink
+            // which hands results over by itself can be told to drop them first.
+            let mut sinks: Vec<S> = source::windows(len, settings.chunk_size)
                 .into_par_iter()
                 .enumerate()
                 .fold(new_sink, |mut sink, (seq, window)| {
@@ -181,18 +187,22 @@ fn run<S: TallySink>(
                     progress(window.hi - window.lo);
                     sink
                 })
-                .map(|mut sink| std::mem::take(sink.tally_mut()))
-                .reduce(Tally::default, |mut a, b| {
-                    a += b;
-                    a
-                });
+                .collect();
             if live && shrank(&file, len) {
                 // The file shrank while windows were read in parallel, so they may have seen
                 // different versions of it. Count it again front to back: a consistent prefix.
+                sinks.iter_mut().for_each(TallySink::discard);
+                drop(sinks);
                 let reader = Box::new(source::prefix_reader(file, len));
                 return scan_stream(file_idx, reader, new_sink, settings);
             }
-            tally
+            sinks
+                .iter_mut()
+                .map(|sink| std::mem::take(sink.tally_mut()))
+                .fold(Tally::default(), |mut a, b| {
+                    a += b;
+                    a
+                })
         }
         Opened::Stream { reader, .. } => scan_stream(file_idx, reader, new_sink, settings),
     }
@@ -543,6 +553,71 @@ mod tests {
         assert_eq!(skipped.len(), 2);
         let (order, skipped) = plan(&found.files, None);
         assert_eq!((order.len(), skipped.len()), (3, 0));
+    }
+
+    /// A sink that hands a line count over by itself when dropped, like `hops` and `trace`.
+    struct Handing<'s> {
+        tallier: Tallier<'s>,
+        records: u64,
+        out: &'s std::sync::Mutex<u64>,
+    }
+
+    impl LineSink for Handing<'_> {
+        fn line(&mut self, pos: LinePos, raw: &[u8], outcome: &Outcome<'_>) {
+            self.records += u64::from(self.tallier.line_kept(pos, raw, outcome));
+        }
+        fn block_done(&mut self, file: u32, chunk: u32, lines: u64) {
+            self.tallier.block_done(file, chunk, lines);
+        }
+    }
+
+    impl TallySink for Handing<'_> {
+        fn tally_mut(&mut self) -> &mut Tally {
+            &mut self.tallier.tally
+        }
+        fn discard(&mut self) {
+            self.records = 0;
+        }
+    }
+
+    impl Drop for Handing<'_> {
+        fn drop(&mut self) {
+            if let Ok(mut out) = self.out.lock() {
+                *out += self.records;
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_that_shrank_is_counted_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("0-0");
+        let line = "REQ\tPROXY\t17640000066189256\tPOST\t/volume/alloc\t\t\t200\t\t\t0\t12\n";
+        std::fs::write(&path, line.repeat(100)).expect("write");
+        let file = std::sync::Arc::new(File::open(&path).expect("open"));
+        // Opened as longer than it is now: it "shrank" while its windows were read, so it is
+        // read again front to back, and what the windows' sinks gathered must not count.
+        let len = (line.len() * 150) as u64;
+        let settings = ScanSettings {
+            chunk_size: 512,
+            ..ScanSettings::default()
+        };
+        let spec = TallySpec::default();
+        let out = std::sync::Mutex::new(0);
+        let progress: ProgressFn = std::sync::Arc::new(|_| {});
+        let opened = Opened::Windows {
+            file,
+            len,
+            live: true,
+        };
+        let new_sink = || Handing {
+            tallier: Tallier::new(&spec),
+            records: 0,
+            out: &out,
+        };
+        let tally = run(0, opened, &new_sink, &settings, &progress);
+        assert_eq!(tally.input.records, 100);
+        assert_eq!(out.into_inner().expect("lock"), 100);
     }
 
     #[test]

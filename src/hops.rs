@@ -476,6 +476,10 @@ impl TallySink for HopSink<'_> {
     fn tally_mut(&mut self) -> &mut Tally {
         &mut self.tallier.tally
     }
+
+    fn discard(&mut self) {
+        self.hops = Hops::default();
+    }
 }
 
 impl Drop for HopSink<'_> {
@@ -525,6 +529,10 @@ impl LineSink for DiskIndexSink<'_> {
 impl TallySink for DiskIndexSink<'_> {
     fn tally_mut(&mut self) -> &mut Tally {
         &mut self.tallier.tally
+    }
+
+    fn discard(&mut self) {
+        self.index = DiskIndex::default();
     }
 }
 

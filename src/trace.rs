@@ -171,6 +171,10 @@ impl TallySink for TraceSink<'_> {
         &mut self.tally
     }
 
+    fn discard(&mut self) {
+        self.found = Found::default();
+    }
+
     fn scan_bytes(&mut self, block: &[u8], pos: LinePos, skipped_before: u64, max_line: usize) {
         // Lines of the block before the current piece (the stream reader's dropped oversized
         // lines come first).
