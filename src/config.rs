@@ -484,7 +484,13 @@ fn lines_config(args: LinesArgs, stdin_is_terminal: bool) -> Result<LinesConfig,
 }
 
 fn trace_config(mut args: TraceArgs, stdin_is_terminal: bool) -> Result<TraceConfig, Error> {
-    let (ids, paths) = split_trace_args(std::mem::take(&mut args.input.paths));
+    let (mut ids, paths) = split_trace_args(std::mem::take(&mut args.input.paths));
+    if ids.iter().any(|id| id.trim().is_empty()) {
+        return Err(usage("a trace id cannot be empty".to_string()));
+    }
+    // An id given twice is shown once, where it came first.
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
     if ids.is_empty() {
         return Err(usage(
             "trace needs at least one trace id before the paths (an argument that names an \
@@ -734,6 +740,40 @@ mod tests {
         ));
         assert!(matches!(
             parse(&["bsaudit", "timeline", "x", "--by", "disk"], true),
+            Err(Error::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn trace_arguments() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("0-0");
+        std::fs::write(&log, "").expect("write");
+        let log = log.to_string_lossy().into_owned();
+        let trace = |args: &[&str]| {
+            let mut all = vec!["bsaudit", "trace"];
+            all.extend_from_slice(args);
+            parse(&all, true)
+        };
+        let Ok(Config::Trace(c)) = trace(&["b", "a", "b", &log, "-j", "1"]) else {
+            panic!("ids then a path");
+        };
+        assert_eq!(c.ids, vec![b"b".to_vec(), b"a".to_vec()]);
+        assert_eq!(c.common.inputs, vec![InputKind::Path(log.clone().into())]);
+        // The path starts at the first argument that exists; everything after it is a path.
+        let Ok(Config::Trace(c)) = trace(&["a", &log, "not-there"]) else {
+            panic!("a path, then another");
+        };
+        assert_eq!(c.common.inputs.len(), 2);
+        for bad in [&[&log[..]][..], &[" "], &["a"]] {
+            assert!(matches!(trace(bad), Err(Error::Usage(_))), "{bad:?}");
+        }
+        let Ok(Config::Trace(c)) = parse(&["bsaudit", "trace", "a"], false) else {
+            panic!("an id and piped stdin");
+        };
+        assert_eq!(c.common.inputs, vec![InputKind::Stdin]);
+        assert!(matches!(
+            parse(&["bsaudit", "hops", "-", "--by", "disk"], false),
             Err(Error::Usage(_))
         ));
     }
