@@ -7,7 +7,7 @@
 # Builds bsaudit and the generator in release mode, generates DIR with --traces (once; reused
 # while its size matches), warms the page cache, checks that `trace` returns exactly the
 # records the generator lists for one id, then times each command RUNS times and prints the
-# median wall time and GB/s of log text. Uses hyperfine when it is installed.
+# medians of wall, user and system time (with /usr/bin/time) and GB/s of log text.
 set -euo pipefail
 
 size=1GiB
@@ -49,31 +49,33 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# Median wall time and median CPU time (user + system) over RUNS runs, after one warm-up run.
+# The CPU time says what the work costs even when other processes share the cores.
 measure() {
     local name=$1; shift
-    local secs
-    if command -v hyperfine > /dev/null; then
-        local json
-        json=$(mktemp)
-        hyperfine --runs "$runs" --warmup 1 -N --export-json "$json" "$*" > /dev/null
-        secs=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][0]['median'])" "$json")
-        rm -f "$json"
-    else
-        "$@" > /dev/null 2>&1 || true
-        secs=$(for _ in $(seq "$runs"); do
-            local t0 t1
-            t0=$(date +%s%N)
-            "$@" > /dev/null 2>&1 || true
-            t1=$(date +%s%N)
-            echo "$(( (t1 - t0) / 1000 ))"
-        done | median | awk '{ printf "%.3f", $1 / 1e6 }')
-    fi
-    awk -v n="$name" -v s="$secs" -v b="$bytes" 'BEGIN { printf "| `%s` | %.3f | %.2f |\n", n, s, b / s / 1e9 }'
+    local times
+    "$@" > /dev/null 2>&1 || true
+    local tmp
+    tmp=$(mktemp)
+    times=$(for _ in $(seq "$runs"); do
+        /usr/bin/time -f "%e %U %S" -o "$tmp" "$@" > /dev/null 2>&1 || true
+        cat "$tmp"
+    done)
+    rm -f "$tmp"
+    local wall user sys cpu
+    wall=$(echo "$times" | awk '{ print $1 }' | median)
+    user=$(echo "$times" | awk '{ print $2 }' | median)
+    sys=$(echo "$times" | awk '{ print $3 }' | median)
+    cpu=$(echo "$times" | awk '{ printf "%.2f\n", $2 + $3 }' | median)
+    awk -v n="$name" -v w="$wall" -v u="$user" -v s="$sys" -v c="$cpu" -v b="$bytes" 'BEGIN {
+        printf "| `%s` | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n, w, b / w / 1e9, u, s, c, b / c / 1e9 }'
 }
 
 echo
-echo "| command | median time (s) | GB/s |"
-echo "|---|---:|---:|"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| command | wall (s) | GB/s (wall) | user (s) | sys (s) | CPU (s) | GB/s per CPU second |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 measure "bsaudit trace ID" "$bin" trace "$id" "$out" -q
 measure "bsaudit trace ID -j1" "$bin" trace "$id" "$out" -q -j1
 measure "bsaudit report (full parse)" "$bin" report "$out" -q
