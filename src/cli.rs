@@ -45,7 +45,8 @@ Examples:
 
 The leading arguments are trace ids, up to the first one that names an existing file or
 directory (or `-`); that one and the rest are the PATHs to read. Exit status: 0 every id
-found, 1 an id matched no record or some input was skipped, 2 usage error or nothing readable.";
+found, 1 some input was skipped or read in part, 2 an id matched no record, usage error or
+nothing readable.";
 
 const HOPS_EXAMPLES: &str = "\
 Examples:

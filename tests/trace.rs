@@ -430,9 +430,9 @@ fn trace_reads_pipes_and_says_what_it_searched() {
 
 #[test]
 fn trace_exit_codes() {
-    // An id that matches nothing: the (empty) answer, a warning, exit 1.
+    // An id that matches nothing: the (empty) answer, a warning, exit 2 (nothing matched).
     let (code, out, err) = run(&["trace", "0000000000000000", "testdata/traces/forms.log"]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 2, "{err}");
     assert!(out.contains("no records"), "{out}");
     assert!(
         err.contains("no record has trace id 0000000000000000"),
