@@ -36,6 +36,8 @@ use clap::Parser;
 #[path = "gen/diff_scenario.rs"]
 mod diff_scenario;
 pub use diff_scenario::Scenario;
+#[path = "gen/traces.rs"]
+pub mod traces;
 
 // ---------------------------------------------------------------------------------------------
 // Randomness: xoshiro256++ seeded through splitmix64. Small, fast and the same everywhere.
@@ -571,6 +573,14 @@ impl Generator {
         let e = &mut self.expect[service][code_idx];
         e.count -= 1;
         e.max_us = self.undo_max_us;
+    }
+
+    /// Counts a record made elsewhere (a traced request); its code must be in the table.
+    fn count(&mut self, service: usize, code: u32, dur_us: u64) {
+        let at = self.code_tables[service].0.iter().position(|&c| c == code);
+        let e = &mut self.expect[service][at.expect("traced codes are in the service's table")];
+        e.count += 1;
+        e.max_us = e.max_us.max(dur_us);
     }
 
     /// Appends one record line, LF included, to `out`.
@@ -1178,14 +1188,16 @@ fn compress_file(f: &Finished, how: Compress) -> io::Result<()> {
 
 /// Writes the whole tree under `dir` (which must exist) and `dir/expected.tsv`.
 pub fn write_tree(dir: &Path, o: &TreeOptions) -> io::Result<Summary> {
-    write_tree_with(dir, o, None)
+    write_tree_with(dir, o, None, None)
 }
 
-/// [`write_tree`] with a `--scenario`, which also writes `dir/scenario.tsv`.
+/// [`write_tree`] with a `--scenario` (which also writes `dir/scenario.tsv`) and traced
+/// requests from `traces` among the records (and `dir/traces.tsv`).
 pub fn write_tree_with(
     dir: &Path,
     o: &TreeOptions,
     scenario: Option<Scenario>,
+    mut traces: Option<traces::Traces>,
 ) -> io::Result<Summary> {
     let mut streams = SERVICES
         .iter()
@@ -1242,6 +1254,18 @@ pub fn write_tree_with(
                 bytes += line.len() as u64;
                 lines += 1;
                 streams[made.service].write(&line, made.start, o.file_size, &mut done)?;
+                if let Some(t) = traces.as_mut() {
+                    let chain = t.after_record(made.start);
+                    if bytes + traces::bytes_of(&chain) > o.size {
+                        break;
+                    }
+                    for r in &chain {
+                        bytes += r.line.len() as u64;
+                        lines += 1;
+                        streams[r.service].write(&r.line, r.start, o.file_size, &mut done)?;
+                    }
+                    t.keep(chain, &mut g);
+                }
                 for f in done.drain(..) {
                     if compress != Compress::None {
                         tx.send(f)
@@ -1283,6 +1307,9 @@ pub fn write_tree_with(
         }
     }
 
+    if let Some(t) = &traces {
+        t.write_tsv(dir)?;
+    }
     let mut tsv = String::from("service\tcode\tcount\tmax_us\n");
     for (name, code, e) in &summary.expected {
         tsv.push_str(&format!("{name}\t{code}\t{}\t{}\n", e.count, e.max_us));
@@ -1354,6 +1381,11 @@ struct Cli {
     /// without it); writes DIR/scenario.tsv with the onset.
     #[arg(long, value_enum)]
     scenario: Option<Scenario>,
+
+    /// Also write traced requests (ACCESS fanning out to PROXY, CLUSTERMGR, BLOBNODEs) after
+    /// PER_MILLE of every 1000 records (default 30), listed in traces.tsv.
+    #[arg(long, value_name = "PER_MILLE", num_args = 0..=1, default_missing_value = "30")]
+    traces: Option<u32>,
 }
 
 fn main() -> io::Result<()> {
@@ -1376,6 +1408,7 @@ fn main() -> io::Result<()> {
         }
         let _ = fs::remove_file(cli.out.join("expected.tsv"));
         let _ = fs::remove_file(cli.out.join("scenario.tsv"));
+        let _ = fs::remove_file(cli.out.join("traces.tsv"));
     }
     let opts = TreeOptions {
         size: cli.size,
@@ -1391,7 +1424,10 @@ fn main() -> io::Result<()> {
         file_size: cli.file_size,
     };
     let began = Instant::now();
-    let s = write_tree_with(&cli.out, &opts, cli.scenario)?;
+    let traces = cli
+        .traces
+        .map(|n| traces::Traces::new(cli.seed, n, cli.json));
+    let s = write_tree_with(&cli.out, &opts, cli.scenario, traces)?;
     let secs = began.elapsed().as_secs_f64();
     let mut out = io::stdout().lock();
     writeln!(out, "files\t{}", s.files)?;

@@ -37,6 +37,25 @@ Examples:
 
 Exit status as for `report`: 2 also when the filters and window kept no record.";
 
+const TRACE_EXAMPLES: &str = "\
+Examples:
+  bsaudit trace df76e80ad7256c06 /var/log/blobstore/     every hop of one request, as a waterfall
+  bsaudit trace ID1 ID2 DIR --format json                 two traces, for a script
+  bsaudit trace df76e80ad7256c06 DIR --service blobnode   only its BLOBNODE records
+
+The leading arguments are trace ids, up to the first one that names an existing file or
+directory (or `-`); that one and the rest are the PATHs to read. Exit status: 0 every id
+found, 1 some input was skipped or read in part, 2 an id matched no record, usage error or
+nothing readable.";
+
+const HOPS_EXAMPLES: &str = "\
+Examples:
+  bsaudit hops /var/log/blobstore/                   where the time goes, per caller and callee
+  bsaudit hops --by host DIR                         per downstream host: the slow node on top
+  bsaudit hops --by host,disk DIR                    down to the disk (joins records by trace id)
+  bsaudit hops --service access --last 15m DIR       ACCESS's calls in the last 15 minutes
+  bsaudit hops --format json --top 0 DIR             every row, for a script";
+
 const CODES_EXAMPLES: &str = "\
 Examples:
   bsaudit codes                       the whole table
@@ -88,6 +107,15 @@ pub enum CommandArgs {
     /// Print the raw records that match, in input order.
     #[command(after_help = with_times_help(LINES_EXAMPLES))]
     Lines(LinesArgs),
+    /// Every record of one request across all services, in start-time order, as a waterfall.
+    #[command(
+        after_help = TRACE_EXAMPLES,
+        override_usage = "bsaudit trace [OPTIONS] <ID>... [PATH]..."
+    )]
+    Trace(TraceArgs),
+    /// Per caller and downstream module: calls, failures, latency, from the Trace-Log headers.
+    #[command(after_help = HOPS_EXAMPLES)]
+    Hops(HopsArgs),
     /// Explain status codes from the embedded code table.
     #[command(after_help = CODES_EXAMPLES)]
     Codes(CodesArgs),
@@ -186,6 +214,15 @@ pub struct CompletionsArgs {
     /// The shell to write completions for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Output formats of `trace` and `hops`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ViewFormatArg {
+    /// Aligned text for a terminal.
+    Table,
+    /// JSON (schemas bsaudit.trace/v1, bsaudit.hops/v1).
+    Json,
 }
 
 /// Output formats.
@@ -426,6 +463,44 @@ pub struct LinesArgs {
     /// `raw` lines as in the logs, or `json`, one parsed object per line.
     #[arg(long, value_enum, default_value_t = LinesFormatArg::Raw)]
     pub format: LinesFormatArg,
+}
+
+/// Options of `bsaudit trace`. The trace ids come first among the positional arguments (in
+/// `input.paths`, split by `config`).
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ViewFormatArg::Table)]
+    pub format: ViewFormatArg,
+}
+
+/// Options of `bsaudit hops`.
+#[derive(Debug, Args)]
+pub struct HopsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Also group by the downstream's host and/or disk: `host`, `disk`, `host,disk` (disk joins
+    /// each hop to the downstream's own record by trace id: a second pass over the input).
+    #[arg(long, value_name = "DIMS", default_value = "")]
+    pub by: String,
+
+    /// Ranked rows to show (0 shows all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ViewFormatArg::Table)]
+    pub format: ViewFormatArg,
 }
 
 /// Options of `bsaudit codes`.

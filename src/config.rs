@@ -8,8 +8,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::cli::{
-    Cli, CodesArgs, CodesFormatArg, CommandArgs, FilterArgs, FormatArg, InputArgs, LinesArgs,
-    LinesFormatArg, ReportArgs, SummarizeArgs, TimelineArgs,
+    Cli, CodesArgs, CodesFormatArg, CommandArgs, FilterArgs, FormatArg, HopsArgs, InputArgs,
+    LinesArgs, LinesFormatArg, ReportArgs, SummarizeArgs, TimelineArgs, TraceArgs, ViewFormatArg,
 };
 use crate::codes::CodeTable;
 use crate::dims::{Dim, Dims};
@@ -31,6 +31,10 @@ pub enum Config {
     Timeline(TimelineConfig),
     /// `bsaudit lines`.
     Lines(LinesConfig),
+    /// `bsaudit trace`.
+    Trace(TraceConfig),
+    /// `bsaudit hops`.
+    Hops(HopsConfig),
     /// `bsaudit codes`.
     Codes(CodesConfig),
     /// `bsaudit completions SHELL`.
@@ -76,6 +80,30 @@ pub struct MergeConfig {
     pub output: PathBuf,
     /// No summary line.
     pub quiet: bool,
+}
+
+/// Everything `trace` needs.
+pub struct TraceConfig {
+    /// Inputs, filters, window.
+    pub common: Common,
+    /// The trace ids, in the order given.
+    pub ids: Vec<Vec<u8>>,
+    /// JSON instead of waterfalls.
+    pub json: bool,
+    /// The code table, for meanings.
+    pub table: CodeTable,
+}
+
+/// Everything `hops` needs.
+pub struct HopsConfig {
+    /// Inputs, filters, window.
+    pub common: Common,
+    /// Host and disk grouping.
+    pub by: crate::hops::HopBy,
+    /// Rows to show; 0 is all.
+    pub top: usize,
+    /// JSON instead of tables.
+    pub json: bool,
 }
 
 /// What every scanning command shares: inputs, filters, window, scanner settings.
@@ -212,6 +240,8 @@ impl Config {
                 Ok(Config::Timeline(timeline_config(args, stdin_is_terminal)?))
             }
             CommandArgs::Lines(args) => Ok(Config::Lines(lines_config(args, stdin_is_terminal)?)),
+            CommandArgs::Trace(args) => Ok(Config::Trace(trace_config(args, stdin_is_terminal)?)),
+            CommandArgs::Hops(args) => Ok(Config::Hops(hops_config(args, stdin_is_terminal)?)),
             CommandArgs::Codes(args) => Ok(Config::Codes(codes_config(args)?)),
             CommandArgs::Summarize(args) => Ok(Config::Summarize(summarize_config(
                 args,
@@ -453,6 +483,68 @@ fn lines_config(args: LinesArgs, stdin_is_terminal: bool) -> Result<LinesConfig,
     })
 }
 
+fn trace_config(mut args: TraceArgs, stdin_is_terminal: bool) -> Result<TraceConfig, Error> {
+    let (mut ids, paths) = split_trace_args(std::mem::take(&mut args.input.paths));
+    if ids.iter().any(|id| id.trim().is_empty()) {
+        return Err(usage("a trace id cannot be empty".to_string()));
+    }
+    // An id given twice is shown once, where it came first.
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+    if ids.is_empty() {
+        return Err(usage(
+            "trace needs at least one trace id before the paths (an argument that names an \
+             existing file or directory starts the paths)"
+                .to_string(),
+        ));
+    }
+    if paths.is_empty() && stdin_is_terminal {
+        return Err(usage(format!(
+            "no PATH given and standard input is a terminal; the arguments {} were read as \
+             trace ids because no file or directory has that name",
+            ids.join(" ")
+        )));
+    }
+    args.input.paths = paths;
+    Ok(TraceConfig {
+        common: common(args.input, args.filter, stdin_is_terminal)?,
+        ids: ids.into_iter().map(String::into_bytes).collect(),
+        json: args.format == ViewFormatArg::Json,
+        table: load_table(None)?,
+    })
+}
+
+/// Splits `trace`'s positional arguments: trace ids up to the first argument that names an
+/// existing file or directory (or is `-`), paths from there on.
+fn split_trace_args(args: Vec<PathBuf>) -> (Vec<String>, Vec<PathBuf>) {
+    let mut ids = Vec::new();
+    let mut rest = args.into_iter().peekable();
+    while let Some(arg) =
+        rest.next_if(|a| a.as_os_str() != "-" && std::fs::symlink_metadata(a).is_err())
+    {
+        ids.push(arg.to_string_lossy().into_owned());
+    }
+    (ids, rest.collect())
+}
+
+fn hops_config(args: HopsArgs, stdin_is_terminal: bool) -> Result<HopsConfig, Error> {
+    let by = crate::hops::HopBy::parse(&args.by).map_err(usage)?;
+    let common = common(args.input, args.filter, stdin_is_terminal)?;
+    if by.disk && common.inputs.contains(&InputKind::Stdin) {
+        return Err(usage(
+            "--by disk reads the input twice (to join hops to the downstream records): \
+             give files, not standard input"
+                .to_string(),
+        ));
+    }
+    Ok(HopsConfig {
+        common,
+        by,
+        top: args.top,
+        json: args.format == ViewFormatArg::Json,
+    })
+}
+
 fn codes_config(args: CodesArgs) -> Result<CodesConfig, Error> {
     // Named codes are explained; the whole table is one line per code.
     let format = match args.format {
@@ -648,6 +740,40 @@ mod tests {
         ));
         assert!(matches!(
             parse(&["bsaudit", "timeline", "x", "--by", "disk"], true),
+            Err(Error::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn trace_arguments() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("0-0");
+        std::fs::write(&log, "").expect("write");
+        let log = log.to_string_lossy().into_owned();
+        let trace = |args: &[&str]| {
+            let mut all = vec!["bsaudit", "trace"];
+            all.extend_from_slice(args);
+            parse(&all, true)
+        };
+        let Ok(Config::Trace(c)) = trace(&["b", "a", "b", &log, "-j", "1"]) else {
+            panic!("ids then a path");
+        };
+        assert_eq!(c.ids, vec![b"b".to_vec(), b"a".to_vec()]);
+        assert_eq!(c.common.inputs, vec![InputKind::Path(log.clone().into())]);
+        // The path starts at the first argument that exists; everything after it is a path.
+        let Ok(Config::Trace(c)) = trace(&["a", &log, "not-there"]) else {
+            panic!("a path, then another");
+        };
+        assert_eq!(c.common.inputs.len(), 2);
+        for bad in [&[&log[..]][..], &[" "], &["a"]] {
+            assert!(matches!(trace(bad), Err(Error::Usage(_))), "{bad:?}");
+        }
+        let Ok(Config::Trace(c)) = parse(&["bsaudit", "trace", "a"], false) else {
+            panic!("an id and piped stdin");
+        };
+        assert_eq!(c.common.inputs, vec![InputKind::Stdin]);
+        assert!(matches!(
+            parse(&["bsaudit", "hops", "-", "--by", "disk"], false),
             Err(Error::Usage(_))
         ));
     }

@@ -50,6 +50,20 @@ impl Default for ScanSettings {
 pub trait TallySink: LineSink + Send {
     /// The tally being filled.
     fn tally_mut(&mut self) -> &mut Tally;
+
+    /// Scans one block of whole lines into this sink: every line is classified (see
+    /// [`scan_block`]). A sink that can pass over most of a block unparsed (a substring search
+    /// for a trace id) does its own walk instead, and then owns the line accounting.
+    fn scan_bytes(&mut self, block: &[u8], pos: LinePos, skipped_before: u64, max_line: usize)
+    where
+        Self: Sized,
+    {
+        scan_block(block, pos.file, pos.chunk, skipped_before, max_line, self);
+    }
+
+    /// Forgets what this sink gathered besides its tally (which the engine drops itself): its
+    /// input is being read again.
+    fn discard(&mut self) {}
 }
 
 impl TallySink for Tallier<'_> {
@@ -66,7 +80,21 @@ pub fn scan(
     settings: &ScanSettings,
     progress: &ProgressFn,
 ) -> Tally {
-    let (mut order, skipped) = plan(files, spec.filter.since_ns);
+    scan_sinks(files, spec.filter.since_ns, settings, progress, &|| {
+        Tallier::new(spec)
+    })
+}
+
+/// [`scan`] with sinks made by `new_sink` (one per task); the tallies they fill are merged and
+/// returned. Whatever else a sink gathers it hands over itself (see `hops` and `trace`).
+pub fn scan_sinks<S: TallySink>(
+    files: &[InputFile],
+    since_ns: Option<i64>,
+    settings: &ScanSettings,
+    progress: &ProgressFn,
+    new_sink: &(dyn Fn() -> S + Sync),
+) -> Tally {
+    let (mut order, skipped) = plan(files, since_ns);
     // Likely streams first (they cannot be split, so they set the pace), then bigger files.
     order.sort_by_key(|&i| {
         let f = &files[i as usize];
@@ -74,15 +102,12 @@ pub fn scan(
     });
     let mut tally = order
         .into_par_iter()
-        .map(|file_idx| {
-            let new_sink = || Tallier::new(spec);
-            match open(files, file_idx, progress) {
-                Ok(opened) => run(file_idx, opened, &new_sink, settings, progress),
-                Err(problem) => {
-                    let mut t = Tally::default();
-                    t.problems.push(problem);
-                    t
-                }
+        .map(|file_idx| match open(files, file_idx, progress) {
+            Ok(opened) => run(file_idx, opened, new_sink, settings, progress),
+            Err(problem) => {
+                let mut t = Tally::default();
+                t.problems.push(problem);
+                t
             }
         })
         .reduce(Tally::default, |mut a, b| {
@@ -152,7 +177,9 @@ fn run<S: TallySink>(
     match opened {
         Opened::Windows { file, len, live } => {
             let windowed = WindowedFile::new(file_idx, &file, len, live, settings);
-            let tally = source::windows(len, settings.chunk_size)
+            // The sinks are kept until the file is known not to have shrunk, so that a sink
+            // which hands results over by itself can be told to drop them first.
+            let mut sinks: Vec<S> = source::windows(len, settings.chunk_size)
                 .into_par_iter()
                 .enumerate()
                 .fold(new_sink, |mut sink, (seq, window)| {
@@ -160,18 +187,22 @@ fn run<S: TallySink>(
                     progress(window.hi - window.lo);
                     sink
                 })
-                .map(|mut sink| std::mem::take(sink.tally_mut()))
-                .reduce(Tally::default, |mut a, b| {
-                    a += b;
-                    a
-                });
+                .collect();
             if live && shrank(&file, len) {
                 // The file shrank while windows were read in parallel, so they may have seen
                 // different versions of it. Count it again front to back: a consistent prefix.
+                sinks.iter_mut().for_each(TallySink::discard);
+                drop(sinks);
                 let reader = Box::new(source::prefix_reader(file, len));
                 return scan_stream(file_idx, reader, new_sink, settings);
             }
-            tally
+            sinks
+                .iter_mut()
+                .map(|sink| std::mem::take(sink.tally_mut()))
+                .fold(Tally::default(), |mut a, b| {
+                    a += b;
+                    a
+                })
         }
         Opened::Stream { reader, .. } => scan_stream(file_idx, reader, new_sink, settings),
     }
@@ -218,11 +249,11 @@ impl<'f> WindowedFile<'f> {
             match read {
                 Ok(WindowBytes::Mapped(map, range)) => {
                     sink.tally_mut().bytes += range.len() as u64;
-                    scan_block(&map[range], file_idx, seq, 0, max_line, sink);
+                    sink.scan_bytes(&map[range], block_pos(file_idx, seq), 0, max_line);
                 }
                 Ok(WindowBytes::Buffered(range)) => {
                     sink.tally_mut().bytes += range.len() as u64;
-                    scan_block(&buf[range], file_idx, seq, 0, max_line, sink);
+                    sink.scan_bytes(&buf[range], block_pos(file_idx, seq), 0, max_line);
                 }
                 Err(e) => {
                     sink.block_done(file_idx, seq, 0);
@@ -271,14 +302,21 @@ fn scan_stream_block<S: TallySink>(
     sink: &mut S,
 ) {
     sink.tally_mut().bytes += block.data.len() as u64;
-    scan_block(
+    sink.scan_bytes(
         &block.data,
-        file_idx,
-        block.seq,
+        block_pos(file_idx, block.seq),
         block.skipped_before,
         settings.max_line,
-        sink,
     );
+}
+
+/// The position of a block's first line.
+fn block_pos(file: u32, chunk: u32) -> LinePos {
+    LinePos {
+        file,
+        chunk,
+        line: 0,
+    }
 }
 
 fn stream_problem(file_idx: u32, bytes: u64, e: &std::io::Error) -> FileProblem {
@@ -515,6 +553,71 @@ mod tests {
         assert_eq!(skipped.len(), 2);
         let (order, skipped) = plan(&found.files, None);
         assert_eq!((order.len(), skipped.len()), (3, 0));
+    }
+
+    /// A sink that hands a line count over by itself when dropped, like `hops` and `trace`.
+    struct Handing<'s> {
+        tallier: Tallier<'s>,
+        records: u64,
+        out: &'s std::sync::Mutex<u64>,
+    }
+
+    impl LineSink for Handing<'_> {
+        fn line(&mut self, pos: LinePos, raw: &[u8], outcome: &Outcome<'_>) {
+            self.records += u64::from(self.tallier.line_kept(pos, raw, outcome));
+        }
+        fn block_done(&mut self, file: u32, chunk: u32, lines: u64) {
+            self.tallier.block_done(file, chunk, lines);
+        }
+    }
+
+    impl TallySink for Handing<'_> {
+        fn tally_mut(&mut self) -> &mut Tally {
+            &mut self.tallier.tally
+        }
+        fn discard(&mut self) {
+            self.records = 0;
+        }
+    }
+
+    impl Drop for Handing<'_> {
+        fn drop(&mut self) {
+            if let Ok(mut out) = self.out.lock() {
+                *out += self.records;
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_that_shrank_is_counted_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("0-0");
+        let line = "REQ\tPROXY\t17640000066189256\tPOST\t/volume/alloc\t\t\t200\t\t\t0\t12\n";
+        std::fs::write(&path, line.repeat(100)).expect("write");
+        let file = std::sync::Arc::new(File::open(&path).expect("open"));
+        // Opened as longer than it is now: it "shrank" while its windows were read, so it is
+        // read again front to back, and what the windows' sinks gathered must not count.
+        let len = (line.len() * 150) as u64;
+        let settings = ScanSettings {
+            chunk_size: 512,
+            ..ScanSettings::default()
+        };
+        let spec = TallySpec::default();
+        let out = std::sync::Mutex::new(0);
+        let progress: ProgressFn = std::sync::Arc::new(|_| {});
+        let opened = Opened::Windows {
+            file,
+            len,
+            live: true,
+        };
+        let new_sink = || Handing {
+            tallier: Tallier::new(&spec),
+            records: 0,
+            out: &out,
+        };
+        let tally = run(0, opened, &new_sink, &settings, &progress);
+        assert_eq!(tally.input.records, 100);
+        assert_eq!(out.into_inner().expect("lock"), 100);
     }
 
     #[test]

@@ -45,7 +45,7 @@ fn generate(scenario: Scenario, seed: u64) -> (tempfile::TempDir, u64) {
         compress: Compress::None,
         file_size: 256 << 20,
     };
-    write_tree_with(dir.path(), &opts, Some(scenario)).expect("generate");
+    write_tree_with(dir.path(), &opts, Some(scenario), None).expect("generate");
     let tsv = fs::read_to_string(dir.path().join("scenario.tsv")).expect("scenario.tsv");
     let onset = tsv
         .lines()

@@ -7,9 +7,11 @@
 
 mod codes;
 mod gather;
+mod hops;
 mod lines;
 mod report;
 mod summarize;
+mod trace;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::sync::Arc;
@@ -35,6 +37,8 @@ pub fn run(config: Config) -> Result<Outcome, Error> {
         Config::Report(c) => report::run_report(c),
         Config::Timeline(c) => report::run_timeline(c),
         Config::Lines(c) => lines::run(c),
+        Config::Trace(c) => trace::run(c),
+        Config::Hops(c) => hops::run(c),
         Config::Codes(c) => codes::run(c),
         Config::Summarize(c) => summarize::run(c),
         Config::Merge(c) => summarize::run_merge(c),

@@ -5,6 +5,7 @@
 pub mod codes;
 pub mod csv;
 pub mod fail_on;
+pub mod hops;
 pub mod invalid;
 pub mod json;
 pub mod lines;
@@ -12,6 +13,7 @@ pub mod manual;
 pub mod markdown;
 pub mod table;
 pub mod timeline;
+pub mod trace;
 
 use std::fmt::Write as _;
 
