@@ -415,6 +415,45 @@ pub struct ReportArgs {
     /// Write every malformed line (and incomplete tail) to FILE as `path:line: reason: text`.
     #[arg(long, value_name = "FILE")]
     pub invalid_lines: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub look: LookArgs,
+}
+
+/// How the terminal report looks: width, brevity, colour.
+#[derive(Debug, Args)]
+pub struct LookArgs {
+    /// Keep every column and the codes' descriptions, however narrow the terminal (by
+    /// default a terminal narrower than the table drops trend, onset, first seen, p50, max,
+    /// class, share and last seen, in that order, and shortens messages with `…`).
+    #[arg(long)]
+    pub wide: bool,
+
+    /// Leave the codes' descriptions out of "What they mean" (messages and what to check
+    /// stay); the default on terminals narrower than 100 columns.
+    #[arg(long)]
+    pub brief: bool,
+
+    /// Colour rows by class (red server errors, yellow client errors, dim benign codes):
+    /// auto colours a terminal unless NO_COLOR is set or TERM=dumb.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    /// Lay out for N columns as if on a terminal that wide (default: the terminal's width,
+    /// COLUMNS overriding it; output that is not a terminal is not fitted).
+    #[arg(long, value_name = "N", hide = true)]
+    pub width: Option<usize>,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// Colour when writing to a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
 }
 
 /// Options of `bsaudit timeline`.

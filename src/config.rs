@@ -8,8 +8,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::cli::{
-    Cli, CodesArgs, CodesFormatArg, CommandArgs, FilterArgs, FormatArg, HopsArgs, InputArgs,
-    LinesArgs, LinesFormatArg, ReportArgs, SummarizeArgs, TimelineArgs, TraceArgs, ViewFormatArg,
+    Cli, CodesArgs, CodesFormatArg, ColorArg, CommandArgs, FilterArgs, FormatArg, HopsArgs,
+    InputArgs, LinesArgs, LinesFormatArg, LookArgs, ReportArgs, SummarizeArgs, TimelineArgs,
+    TraceArgs, ViewFormatArg,
 };
 use crate::codes::CodeTable;
 use crate::dims::{Dim, Dims};
@@ -20,6 +21,7 @@ use crate::filter::{CodeSpec, Filter};
 use crate::input::discover::InputKind;
 use crate::render::Format;
 use crate::render::codes::CodesFormat;
+use crate::render::layout::{ColorWhen, Layout};
 use crate::report::ReportOptions;
 use crate::time::{Bound, Clock, parse_bound, parse_duration, parse_instant, wall_clock_ns};
 
@@ -180,6 +182,8 @@ pub struct ReportConfig {
     pub table: CodeTable,
     /// Where to write invalid lines.
     pub invalid_lines: Option<PathBuf>,
+    /// Width, brevity and colour of the terminal table.
+    pub layout: Layout,
 }
 
 /// What a timeline's series are.
@@ -420,7 +424,46 @@ fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConf
         format: format(args.format),
         table: load_table(args.code_table)?,
         invalid_lines: args.invalid_lines,
+        layout: layout(&args.look)?,
     })
+}
+
+/// The terminal report's layout: `--width`, else (on a terminal only) `COLUMNS`, else the
+/// terminal's own width; colour by `--color`, `NO_COLOR` and `TERM`.
+fn layout(look: &LookArgs) -> Result<Layout, Error> {
+    use std::io::IsTerminal;
+    if look.width == Some(0) {
+        return Err(usage("--width must be at least 1".to_string()));
+    }
+    let is_terminal = std::io::stdout().is_terminal();
+    let env_width = || {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|&w| w > 0)
+    };
+    let term_width = || terminal_size::terminal_size().map(|(w, _)| usize::from(w.0));
+    let width = look.width.or_else(|| {
+        is_terminal
+            .then(|| env_width().or_else(term_width))
+            .flatten()
+    });
+    let color = match look.color {
+        ColorArg::Auto => ColorWhen::Auto,
+        ColorArg::Always => ColorWhen::Always,
+        ColorArg::Never => ColorWhen::Never,
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    Ok(Layout::decide(
+        width,
+        look.wide,
+        look.brief,
+        color,
+        is_terminal,
+        no_color,
+        dumb,
+    ))
 }
 
 fn summarize_config(

@@ -59,7 +59,7 @@ pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
             c.max_groups, report.groups_folded
         ));
     }
-    write_stdout(|out| render::report(&report, c.format, out))?;
+    write_stdout(|out| render::report_with(&report, c.format, &c.layout, out))?;
     summary_line(c.common.quiet, &report.input);
     let unmatched = explain_unmatched(&c.common, found, &summary.input)?;
     print_rules(&report.fail_on, c.common.quiet);

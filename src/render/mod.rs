@@ -8,6 +8,7 @@ pub mod fail_on;
 pub mod hops;
 pub mod invalid;
 pub mod json;
+pub mod layout;
 pub mod lines;
 pub mod manual;
 pub mod markdown;
@@ -42,7 +43,7 @@ pub trait ReportRenderer {
 /// The renderer of a format.
 pub fn renderer(format: Format) -> Box<dyn ReportRenderer> {
     match format {
-        Format::Table => Box::new(table::TableRenderer),
+        Format::Table => Box::new(table::TableRenderer::default()),
         Format::Json => Box::new(json::JsonRenderer),
         Format::Csv => Box::new(csv::CsvRenderer),
         Format::Markdown => Box::new(markdown::MarkdownRenderer),
@@ -56,6 +57,20 @@ pub fn report(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     renderer(format).report(report, out)
+}
+
+/// Writes a report in `format`; the terminal table is laid out for `layout` (the other
+/// formats ignore it: they are for programs, whatever the terminal).
+pub fn report_with(
+    report: &Report,
+    format: Format,
+    layout: &layout::Layout,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Table => table::report(report, layout, out),
+        other => renderer(other).report(report, out),
+    }
 }
 
 /// Most columns of a sparkline.
