@@ -299,9 +299,9 @@ pub fn wrap(text: &str, first: &str, rest: &str, width: Option<usize>) -> Vec<St
         }
         // A word longer than a whole line: split it where it must be.
         let mut word = word;
-        let room = width.saturating_sub(width_of(&line)).max(1);
-        while width_of(word) > room {
-            let cut = split_at_width(word, room);
+        let room = |line: &str| width.saturating_sub(width_of(line)).max(1);
+        while width_of(word) > room(&line) {
+            let cut = split_at_width(word, room(&line));
             line.push_str(&word[..cut]);
             lines.push(std::mem::replace(&mut line, rest.to_string()));
             word = &word[cut..];
@@ -432,5 +432,38 @@ mod tests {
             paint("x", Layout::default().class_style(Some(Class::Server))),
             "x"
         );
+    }
+
+    proptest::proptest! {
+        /// Wrapped text never passes the width and loses or reorders nothing but spaces.
+        #[test]
+        fn wrap_keeps_every_character(
+            words in proptest::collection::vec("[a-zµ/▂]{1,30}", 0..20),
+            width in 8usize..60,
+        ) {
+            let text = words.join(" ");
+            let lines = wrap(&text, "  ", "    ", Some(width));
+            for l in &lines {
+                proptest::prop_assert!(width_of(l) <= width, "{l:?}");
+            }
+            let kept: String = lines.concat().chars().filter(|c| *c != ' ').collect();
+            let want: String = text.chars().filter(|c| *c != ' ').collect();
+            proptest::prop_assert_eq!(kept, want);
+        }
+
+        /// A fitted table has one line per row, none wider than the width when it can fit.
+        #[test]
+        fn fit_never_wraps(msgs in proptest::collection::vec("[a-z ]{1,40}", 1..8), width in 30usize..120) {
+            let rows: Vec<Vec<String>> = msgs
+                .iter()
+                .enumerate()
+                .map(|(i, m)| vec![i.to_string(), m.clone(), "10:42:02".into(), "▁▂▃".into()])
+                .collect();
+            let lines = fit(&cols(), &rows, Some(width));
+            proptest::prop_assert_eq!(lines.len(), rows.len() + 2);
+            for l in &lines {
+                proptest::prop_assert!(width_of(l) <= width, "{l:?}");
+            }
+        }
     }
 }
