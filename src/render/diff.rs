@@ -53,6 +53,17 @@ fn rate(r: f64) -> String {
     }
 }
 
+/// Records per minute: two decimals below 10, so rare codes do not all read 0.0.
+fn per_minute(x: f64) -> String {
+    if x.is_nan() {
+        "-".to_string()
+    } else if x < 10.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
 /// A p- or q-value: `<1e-300`, `3.1e-12`, `0.042`.
 fn pval(p: f64) -> String {
     if p.is_nan() {
@@ -149,8 +160,9 @@ fn rate_cells(r: &RateRow) -> Vec<String> {
             ratio(r.ci_high)
         ),
         format!(
-            "{:.1} -> {:.1}",
-            r.baseline.per_minute, r.incident.per_minute
+            "{} -> {}",
+            per_minute(r.baseline.per_minute),
+            per_minute(r.incident.per_minute)
         ),
         pval(r.q_value),
     ]
