@@ -168,7 +168,16 @@ fn rate_cells(r: &RateRow) -> Vec<String> {
     ]
 }
 
-const LATENCY_HEADER: [&str; 8] = ["verdict", "latency", "p50", "", "p99", "", "P(slower)", "q"];
+const LATENCY_HEADER: [&str; 8] = [
+    "verdict",
+    "latency",
+    "p50",
+    "change",
+    "p99",
+    "change",
+    "P(slower)",
+    "q",
+];
 
 fn latency_cells(l: &LatencyRow) -> Vec<String> {
     let us = |n: u64, v: u64| if n == 0 { "-".to_string() } else { human_us(v) };
