@@ -439,10 +439,16 @@ fn latency_rows(
         LatencyVerdict::Faster => 1,
         LatencyVerdict::Steady => 2,
     };
-    // Services before their groups, then by evidence: the order of a stable sort on verdict.
+    // Changed rows by effect (the probability of superiority, furthest from 1/2 first), then
+    // services before their groups.
+    let effect = |l: &LatencyRow| match l.verdict {
+        LatencyVerdict::Steady => 0.0,
+        _ => (l.prob_superiority - 0.5).abs(),
+    };
     rows.sort_by(|a, b| {
         order(a.verdict)
             .cmp(&order(b.verdict))
+            .then(effect(b).total_cmp(&effect(a)))
             .then(a.code.is_some().cmp(&b.code.is_some()))
             .then(a.service.cmp(&b.service))
             .then(a.code.cmp(&b.code))
