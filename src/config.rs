@@ -482,17 +482,17 @@ fn diff_config(args: DiffArgs, stdin_is_terminal: bool) -> Result<DiffConfig, Er
     );
     // `prev` and durations name windows; anything else names inputs. A path called `prev`
     // or `1d` can still be given as `./prev`.
-    let mut window = None;
+    let mut windows = Vec::new();
     let mut paths = Vec::new();
     for b in &args.baseline {
         let t = b.trim();
         if t.eq_ignore_ascii_case("prev") {
-            window = Some(BaselineWindow::Prev);
+            windows.push(BaselineWindow::Prev);
         } else if let (Ok(d), false) = (parse_duration(t), std::path::Path::new(t).exists()) {
             if d <= 0 {
                 return Err(usage(format!("--baseline {t:?}: a shift must be positive")));
             }
-            window = Some(BaselineWindow::Shift(d));
+            windows.push(BaselineWindow::Shift(d));
         } else if t == "-" {
             return Err(usage(
                 "--baseline cannot read standard input: name files or directories".to_string(),
@@ -502,22 +502,14 @@ fn diff_config(args: DiffArgs, stdin_is_terminal: bool) -> Result<DiffConfig, Er
         }
     }
     let has_bounds = bounds.0.is_some() || bounds.1.is_some();
-    let windows_given = args
-        .baseline
-        .iter()
-        .filter(|b| {
-            let t = b.trim();
-            t.eq_ignore_ascii_case("prev")
-                || (parse_duration(t).is_ok() && !std::path::Path::new(t).exists())
-        })
-        .count();
-    if windows_given > 1 || (windows_given == 1 && has_bounds) {
+    if windows.len() > 1 || (windows.len() == 1 && has_bounds) {
         return Err(usage(
             "give one baseline window: --baseline prev, --baseline D, or \
              --baseline-since/--baseline-until"
                 .to_string(),
         ));
     }
+    let window = windows.pop();
     let baseline_window = match window {
         Some(w) => w,
         None if has_bounds => BaselineWindow::Bounds(bounds.0, bounds.1),

@@ -306,3 +306,42 @@ fn snapshot_table_on_the_cluster() {
     assert_eq!(code, 0, "{err}");
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn csv_numbers_read_back_as_the_json_ones() {
+    let base = [
+        "diff",
+        "testdata/cluster",
+        "--since",
+        "10:40",
+        "--baseline",
+        "prev",
+    ];
+    let (_, d) = json(&base);
+    let mut args = base.to_vec();
+    args.extend(["--format", "csv", "-q"]);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1 + d["rows"].as_array().expect("rows").len());
+    // The first row: BLOBNODE 613, with a q-value far below what Display would keep.
+    let mut rdr = csv::Reader::from_reader(out.as_bytes());
+    let first = rdr.records().next().expect("a row").expect("csv");
+    assert_eq!(&first[2], "BLOBNODE,613");
+    let q: f64 = first[17].parse().expect("q as f64");
+    assert_eq!(Some(q), d["rows"][0]["q_value"].as_f64());
+}
+
+#[test]
+fn one_baseline_window_at_a_time() {
+    for extra in [
+        &["--baseline", "prev", "--baseline", "1h"][..],
+        &["--baseline", "prev", "--baseline-until", "10:40"][..],
+    ] {
+        let mut args = vec!["diff", "testdata/cluster", "--since", "10:40"];
+        args.extend(extra);
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2);
+        assert!(err.contains("give one baseline window"), "{err}");
+    }
+}

@@ -287,7 +287,9 @@ fn num(x: f64) -> String {
     } else if x.is_infinite() {
         "inf".to_string()
     } else {
-        x.to_string()
+        // Debug is the shortest text that reads back to the same f64, in exponent form for
+        // tiny p-values (Display would print 34 zeros).
+        format!("{x:?}")
     }
 }
 
