@@ -130,6 +130,104 @@ pub enum CommandArgs {
     /// Merge summary files into one (rack -> cluster).
     #[command(after_help = MERGE_EXAMPLES)]
     Merge(MergeArgs),
+    /// What changed between a baseline and the incident window, ranked by evidence.
+    #[command(after_help = with_times_help(DIFF_EXAMPLES))]
+    Diff(DiffArgs),
+}
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  bsaudit diff --since 10:40 --baseline prev DIR       the 20 minutes before vs the rest
+  bsaudit diff --since 10:40 --baseline-since 09:40 --baseline-until 10:40 DIR
+  bsaudit diff --last 1h --baseline 1d DIR             the same hour one day earlier
+  bsaudit diff --baseline yesterday.bsum today.bsum    another input as the baseline
+  bsaudit diff --fail-on rose:server --since 10:40 --baseline prev DIR
+
+Verdicts: new, rose, fell, gone, steady (see the README for the test and guardrails).
+Exit status: 0 diff printed; 1 a --fail-on rule fired or some input was only partly
+read; 2 usage error or no records in a window.";
+
+/// Options of `bsaudit diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// The baseline: `prev` (the window of the same length just before the incident window),
+    /// a duration such as `1d` (the incident window shifted back by it), or paths (trees,
+    /// files, summaries; repeatable) read with the incident's window unless
+    /// --baseline-since/--baseline-until are given.
+    #[arg(long, value_name = "prev|D|PATH")]
+    pub baseline: Vec<String>,
+
+    /// Start of the baseline window (same forms as --since).
+    #[arg(long, value_name = "T")]
+    pub baseline_since: Option<String>,
+
+    /// End of the baseline window (same forms as --until).
+    #[arg(long, value_name = "T")]
+    pub baseline_until: Option<String>,
+
+    /// Also compare these groups (comma-separated dims, e.g. service,disk,code).
+    #[arg(long, value_name = "DIMS", default_value = "service,code")]
+    pub by: String,
+
+    /// Keep every code in the --by groups (the (service, code) rows always have every code).
+    #[arg(long)]
+    pub all: bool,
+
+    /// Largest BH q-value that counts as significant.
+    #[arg(long, value_name = "Q", default_value_t = 0.001)]
+    pub alpha: f64,
+
+    /// Least records on the side that grew for a verdict other than steady.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub min_count: u64,
+
+    /// Least rate ratio for rose/new (its inverse for fell/gone).
+    #[arg(long, value_name = "R", default_value_t = 2.0)]
+    pub min_ratio: f64,
+
+    /// Added to both counts for the judged ratio when one of them is 0.
+    #[arg(long, value_name = "C", default_value_t = 0.5)]
+    pub zero_correction: f64,
+
+    /// Least p50 or p99 ratio for a latency change.
+    #[arg(long, value_name = "R", default_value_t = 1.5)]
+    pub latency_min_ratio: f64,
+
+    /// Least durations on each side for a latency change.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub latency_min_count: u64,
+
+    /// (service, code) groups given a latency row, busiest first (every service has one).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub latency_groups: usize,
+
+    /// Steady rows shown in the table and Markdown after the changed ones (0: all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Most --by groups kept exactly; the rest are folded into "other".
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_groups: usize,
+
+    /// Exit 1 when a row has this verdict: VERDICT:CLASS with VERDICT rose (or new), new,
+    /// fell (or gone), gone and CLASS server, client, error, any; e.g. rose:server
+    /// (repeatable).
+    #[arg(long = "fail-on", value_name = "RULE")]
+    pub fail_on: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Extra or overriding code-table rows, in the embedded table's TSV format.
+    #[arg(long, value_name = "FILE")]
+    pub code_table: Option<PathBuf>,
 }
 
 const SUMMARIZE_EXAMPLES: &str = "\
@@ -199,7 +297,7 @@ pub struct MergeArgs {
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// The page of this subcommand (bsaudit-report(1), ...); none prints bsaudit(1).
-    #[arg(value_parser = ["report", "timeline", "lines", "codes", "summarize", "merge", "completions", "man"])]
+    #[arg(value_parser = ["report", "timeline", "lines", "codes", "summarize", "merge", "diff", "completions", "man"])]
     pub command: Option<String>,
 }
 

@@ -8,9 +8,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::cli::{
-    Cli, CodesArgs, CodesFormatArg, ColorArg, CommandArgs, FilterArgs, FormatArg, HopsArgs,
-    InputArgs, LinesArgs, LinesFormatArg, LookArgs, ReportArgs, SummarizeArgs, TimelineArgs,
-    TraceArgs, ViewFormatArg,
+    Cli, CodesArgs, CodesFormatArg, ColorArg, CommandArgs, DiffArgs, FilterArgs, FormatArg,
+    HopsArgs, InputArgs, LinesArgs, LinesFormatArg, LookArgs, ReportArgs, SummarizeArgs,
+    TimelineArgs, TraceArgs, ViewFormatArg,
 };
 use crate::codes::CodeTable;
 use crate::dims::{Dim, Dims};
@@ -47,6 +47,49 @@ pub enum Config {
     Summarize(SummarizeConfig),
     /// `bsaudit merge`.
     Merge(MergeConfig),
+    /// `bsaudit diff`.
+    Diff(DiffConfig),
+}
+
+/// Where the baseline window of `diff` lies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BaselineWindow {
+    /// The incident's own `--since`/`--until` (for `--baseline PATH` alone).
+    Same,
+    /// The window of the same length just before the incident window.
+    Prev,
+    /// The incident window shifted back by this many ns.
+    Shift(i64),
+    /// `--baseline-since`/`--baseline-until`.
+    Bounds(Option<Bound>, Option<Bound>),
+}
+
+/// Everything `diff` needs.
+pub struct DiffConfig {
+    /// Inputs, filters and the incident window.
+    pub common: Common,
+    /// Other inputs for the baseline (`--baseline PATH`); `None`: the same inputs.
+    pub baseline_inputs: Option<Vec<InputKind>>,
+    /// The baseline window.
+    pub baseline_window: BaselineWindow,
+    /// The `--by` dimensions (the (service, code) rows are always there).
+    pub dims: Dims,
+    /// `--all` for the `--by` groups.
+    pub all: bool,
+    /// Most groups kept exactly.
+    pub max_groups: usize,
+    /// The guardrails.
+    pub thresholds: crate::stats::Thresholds,
+    /// (service, code) groups with a latency row.
+    pub latency_groups: usize,
+    /// Steady rows shown by the table.
+    pub top: usize,
+    /// `--fail-on` rules.
+    pub fail_on: Vec<crate::diff::DiffRule>,
+    /// Output format.
+    pub format: Format,
+    /// The code table.
+    pub table: CodeTable,
 }
 
 /// What a scan groups by and keeps: the questions its summary can answer.
@@ -256,6 +299,7 @@ impl Config {
                 output: args.output,
                 quiet: args.quiet,
             })),
+            CommandArgs::Diff(args) => Ok(Config::Diff(diff_config(args, stdin_is_terminal)?)),
             CommandArgs::Completions(args) => Ok(Config::Completions(args.shell)),
             CommandArgs::Man(args) => Ok(Config::Man(args.command)),
         }
@@ -464,6 +508,121 @@ fn layout(look: &LookArgs) -> Result<Layout, Error> {
         no_color,
         dumb,
     ))
+}
+
+fn diff_config(args: DiffArgs, stdin_is_terminal: bool) -> Result<DiffConfig, Error> {
+    let local = args.filter.local;
+    let common = common(args.input, args.filter, stdin_is_terminal)?;
+    let bound = |text: &Option<String>, what: &str| -> Result<Option<Bound>, Error> {
+        text.as_deref()
+            .map(|t| parse_bound(t, local).map_err(|e| usage(format!("{what}: {e}"))))
+            .transpose()
+    };
+    let bounds = (
+        bound(&args.baseline_since, "--baseline-since")?,
+        bound(&args.baseline_until, "--baseline-until")?,
+    );
+    // `prev` and durations name windows; anything else names inputs. A path called `prev`
+    // or `1d` can still be given as `./prev`.
+    let mut windows = Vec::new();
+    let mut paths = Vec::new();
+    for b in &args.baseline {
+        let t = b.trim();
+        if t.eq_ignore_ascii_case("prev") {
+            windows.push(BaselineWindow::Prev);
+        } else if let (Ok(d), false) = (parse_duration(t), std::path::Path::new(t).exists()) {
+            if d <= 0 {
+                return Err(usage(format!("--baseline {t:?}: a shift must be positive")));
+            }
+            windows.push(BaselineWindow::Shift(d));
+        } else if t == "-" {
+            return Err(usage(
+                "--baseline cannot read standard input: name files or directories".to_string(),
+            ));
+        } else {
+            paths.push(InputKind::Path(PathBuf::from(b)));
+        }
+    }
+    let has_bounds = bounds.0.is_some() || bounds.1.is_some();
+    if windows.len() > 1 || (windows.len() == 1 && has_bounds) {
+        return Err(usage(
+            "give one baseline window: --baseline prev, --baseline D, or \
+             --baseline-since/--baseline-until"
+                .to_string(),
+        ));
+    }
+    let window = windows.pop();
+    let baseline_window = match window {
+        Some(w) => w,
+        None if has_bounds => BaselineWindow::Bounds(bounds.0, bounds.1),
+        None if !paths.is_empty() => BaselineWindow::Same,
+        None => {
+            return Err(usage(
+                "diff needs a baseline: --baseline prev, --baseline 1d, --baseline PATH, or \
+                 --baseline-since/--baseline-until"
+                    .to_string(),
+            ));
+        }
+    };
+    let same_inputs = paths.is_empty();
+    if same_inputs && common.inputs.contains(&InputKind::Stdin) {
+        return Err(usage(
+            "a baseline window of the same input reads it twice, which standard input cannot \
+             be: name files or directories"
+                .to_string(),
+        ));
+    }
+    if args.max_groups == 0 {
+        return Err(usage("--max-groups must be at least 1".to_string()));
+    }
+    let positive = |x: f64, what: &str| {
+        if x.is_finite() && x > 0.0 {
+            Ok(x)
+        } else {
+            Err(usage(format!("{what} must be a positive number")))
+        }
+    };
+    let alpha = positive(args.alpha, "--alpha")?;
+    if alpha >= 1.0 {
+        return Err(usage("--alpha must be below 1".to_string()));
+    }
+    let min_ratio = positive(args.min_ratio, "--min-ratio")?;
+    let latency_min_ratio = positive(args.latency_min_ratio, "--latency-min-ratio")?;
+    if min_ratio < 1.0 || latency_min_ratio < 1.0 {
+        return Err(usage(
+            "--min-ratio and --latency-min-ratio must be at least 1".to_string(),
+        ));
+    }
+    if !(args.zero_correction.is_finite() && args.zero_correction >= 0.0) {
+        return Err(usage("--zero-correction must be 0 or more".to_string()));
+    }
+    let fail_on = args
+        .fail_on
+        .iter()
+        .map(|r| crate::diff::DiffRule::parse(r).map_err(usage))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(DiffConfig {
+        common,
+        baseline_inputs: (!same_inputs).then_some(paths),
+        baseline_window,
+        dims: Dims::parse(&args.by).map_err(usage)?,
+        all: args.all,
+        max_groups: args.max_groups,
+        thresholds: crate::stats::Thresholds {
+            alpha,
+            min_count: args.min_count,
+            min_ratio,
+            zero_correction: args.zero_correction,
+            latency_min_ratio,
+            latency_min_count: args.latency_min_count,
+            conf: 0.95,
+        },
+        latency_groups: args.latency_groups,
+        top: args.top,
+        fail_on,
+        format: format(args.format),
+        table: load_table(args.code_table)?,
+    })
 }
 
 fn summarize_config(

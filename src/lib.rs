@@ -24,6 +24,7 @@ pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod diagnose;
+pub mod diff;
 pub mod dims;
 pub mod engine;
 pub mod error;

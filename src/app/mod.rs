@@ -6,6 +6,7 @@
 //! command; [`gather`] is the shared front half (inputs to one merged [`Summary`]).
 
 mod codes;
+mod diff;
 mod gather;
 mod hops;
 mod lines;
@@ -42,6 +43,7 @@ pub fn run(config: Config) -> Result<Outcome, Error> {
         Config::Codes(c) => codes::run(c),
         Config::Summarize(c) => summarize::run(c),
         Config::Merge(c) => summarize::run_merge(c),
+        Config::Diff(c) => diff::run(c),
         Config::Completions(shell) => {
             write_stdout(|out| render::manual::completions(shell, out))?;
             Ok(Outcome::Clean)

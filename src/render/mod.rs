@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod csv;
+pub mod diff;
 pub mod fail_on;
 pub mod hops;
 pub mod invalid;
