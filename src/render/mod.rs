@@ -379,6 +379,8 @@ mod renderer_tests {
                 files_skipped: 0,
                 files_partial: 0,
                 files_vanished: 0,
+                files_replaced: 0,
+                files_moved: 0,
                 files_outside_window: 0,
                 files_ignored: 0,
                 bytes: 300,
