@@ -27,6 +27,7 @@ pub mod diagnose;
 pub mod dims;
 pub mod engine;
 pub mod error;
+pub mod escape;
 pub mod exit;
 pub mod fail_on;
 pub mod filter;

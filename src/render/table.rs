@@ -136,14 +136,14 @@ fn details(rank: usize, r: &Report, g: &GroupReport, out: &mut dyn Write) -> io:
         (Some(m), _) => {
             writeln!(
                 out,
-                "{rank:>3}. {name} {:?} (owner {}, {})",
-                m.message,
-                m.owner,
+                "{rank:>3}. {name} \"{}\" (owner {}, {})",
+                sanitize(&m.message),
+                sanitize(&m.owner),
                 m.origin.as_str()
             )?;
-            writeln!(out, "     {}", m.description)?;
+            writeln!(out, "     {}", sanitize(&m.description))?;
             if !m.hint.is_empty() {
-                writeln!(out, "     Check: {}", m.hint)?;
+                writeln!(out, "     Check: {}", sanitize(&m.hint))?;
             }
         }
         (None, Some(_)) => writeln!(

@@ -116,8 +116,10 @@ impl InputHealth {
         }
     }
 
-    /// Whether some input was skipped or read only in part.
+    /// Whether some input was not read in full: any problem listed (skipped, partial,
+    /// shrunk, vanished, replaced, moved; files passed over as outside the window are not
+    /// problems).
     pub fn incomplete(&self) -> bool {
-        self.files_skipped > 0 || self.files_partial > 0
+        !self.problems.is_empty()
     }
 }
