@@ -462,10 +462,7 @@ fn stream_problem(file_idx: u32, lines: u64, bytes: u64, e: &std::io::Error) -> 
     let (kind, message) = if let Some(cut) = inner.and_then(|i| i.downcast_ref::<Shrank>()) {
         (ProblemKind::Shrunk, format!("{cut}; {read} up to there"))
     } else if let Some(fault) = inner.and_then(|i| i.downcast_ref::<DecodeFault>()) {
-        (
-            ProblemKind::Partial,
-            format!("{fault}; {read}, every line decoded before the fault"),
-        )
+        (ProblemKind::Partial, format!("{fault}; {read} before it"))
     } else {
         (
             ProblemKind::Partial,

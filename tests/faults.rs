@@ -501,9 +501,19 @@ fn control_bytes_from_logs_are_escaped_for_humans() {
         .output()
         .expect("runs");
     assert!(String::from_utf8_lossy(&out.stdout).contains("BLOB\x1b[31mNODE"));
+    let out = bsaudit()
+        .args(["timeline", p, "--format", "csv"])
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("BLOB\x1b[31mNODE"));
 
     // On a terminal, raw lines and CSV are escaped too.
-    for args in [vec!["lines", p], vec!["report", p, "--format", "csv"]] {
+    for (args, shown_as) in [
+        (vec!["lines", p], "BLOB\\x1b[31mNODE"),
+        (vec!["report", p, "--format", "csv"], "BLOB\\x1b[31mNODE"),
+        (vec!["timeline", p, "--format", "csv"], "BLOB\\x1b[31mNODE"),
+        (vec!["report", p, "--format", "json"], "BLOB\\u001b[31mNODE"),
+    ] {
         let Some(shown) = on_a_terminal(&args) else {
             return;
         };
@@ -513,7 +523,7 @@ fn control_bytes_from_logs_are_escaped_for_humans() {
             String::from_utf8_lossy(&shown)
         );
         assert!(
-            String::from_utf8_lossy(&shown).contains("BLOB\\x1b[31mNODE"),
+            String::from_utf8_lossy(&shown).contains(shown_as),
             "{args:?}"
         );
     }

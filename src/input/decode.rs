@@ -43,8 +43,8 @@ impl std::fmt::Display for DecodeFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} data {} at compressed byte {} (after {} bytes of text)",
-            self.format, self.reason, self.offset, self.decoded
+            "{} data {} at compressed byte {}",
+            self.format, self.reason, self.offset
         )
     }
 }
