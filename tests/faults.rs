@@ -103,6 +103,16 @@ fn system_decode(tool: &str, data: &[u8]) -> Option<Vec<u8>> {
     Some(out.stdout)
 }
 
+/// Whether the `zstd` tool runs the libzstd version bsaudit links.
+fn zstd_tool_matches_library() -> bool {
+    let tool = Command::new("zstd")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    tool.contains(&format!("v{}", zstd::zstd_safe::version_string()))
+}
+
 /// Damages `data` near its middle, in a way that depends on `seed`: 256 pseudo-random
 /// bytes (odd seeds) or 8 inverted bytes (even seeds), at an offset that moves with it.
 fn corrupt_middle(data: &[u8], seed: u32) -> Vec<u8> {
@@ -187,10 +197,16 @@ fn corrupt_compressed_files_keep_the_lines_before_the_fault() {
             assert!(lines > total / 3, "{name}: kept {lines} of {total} lines");
             assert!(lines < total, "{name}: the corruption cost some lines");
             if let Some(floor) = floor {
-                assert!(
-                    lines >= floor,
-                    "{name}: {lines} lines, `{tool} -dc` recovers {floor}"
-                );
+                // A zstd tool on another libzstd may print the start of a damaged block that
+                // the linked one rejects whole; only gzip and the same libzstd must agree.
+                if lines < floor && tool == "zstd" && !zstd_tool_matches_library() {
+                    eprintln!("note: {name}: {lines} lines, `zstd -dc` of another libzstd {floor}");
+                } else {
+                    assert!(
+                        lines >= floor,
+                        "{name}: {lines} lines, `{tool} -dc` recovers {floor}"
+                    );
+                }
             }
             assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
             assert_eq!(n(&input["files_partial"]), 1, "{input}");
