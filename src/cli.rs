@@ -17,9 +17,10 @@ Examples:
   bsaudit report --all --top 0 --format json           every code, as JSON for scripts
   zcat 0-0.log.gz | bsaudit report -                   read standard input
 
-Exit status: 0 report printed, 1 report printed but some input was skipped or
-only partly read, or a --fail-on rule fired; 2 usage error, nothing readable, or the
-filters and window kept no record (stderr names the values that occur nowhere).";
+Exit status: 0 clean; 1 a --fail-on rule fired; 2 an error: a usage error, nothing
+readable, the filters and window kept no record (stderr names the values that occur
+nowhere), or some input skipped, partly read, shrunk, vanished, replaced or moved while
+read (the report is still printed and its input section says which).";
 
 const TIMELINE_EXAMPLES: &str = "\
 Examples:
@@ -35,6 +36,9 @@ Examples:
   bsaudit lines --trace de694f5829b84056 DIR                   every hop of one trace
   bsaudit lines --min-duration 2s --format json DIR            slow requests, parsed
 
+Raw lines go to a pipe or file byte for byte; on a terminal, control bytes are shown
+escaped (\\x1b) so that a log line cannot drive the terminal.
+
 Exit status as for `report`: 2 also when the filters and window kept no record.";
 
 const TRACE_EXAMPLES: &str = "\
@@ -45,8 +49,8 @@ Examples:
 
 The leading arguments are trace ids, up to the first one that names an existing file or
 directory (or `-`); that one and the rest are the PATHs to read. Exit status: 0 every id
-found, 1 some input was skipped or read in part, 2 an id matched no record, usage error or
-nothing readable.";
+found; 2 an id matched no record, some input was not read in full (skipped, partly read,
+shrunk, vanished, replaced or moved), a usage error or nothing readable.";
 
 const HOPS_EXAMPLES: &str = "\
 Examples:

@@ -10,12 +10,17 @@
 use std::fs::File;
 use std::io::Read;
 use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
 
+use crate::input::decode::DecodeFault;
 use crate::input::discover::{InputFile, InputKind};
-use crate::input::source::{self, BlockReader, OpenError, Opened, Window, WindowBytes};
+use crate::input::source::{
+    self, BlockReader, Change, OpenError, Opened, Shrank, Window, WindowBytes,
+};
 use crate::scan::{LinePos, LineSink, Outcome, scan_block};
 use crate::tally::{FileProblem, ProblemKind, Tallier, Tally, TallySpec};
 
@@ -102,14 +107,7 @@ pub fn scan_sinks<S: TallySink>(
     });
     let mut tally = order
         .into_par_iter()
-        .map(|file_idx| match open(files, file_idx, progress) {
-            Ok(opened) => run(file_idx, opened, new_sink, settings, progress),
-            Err(problem) => {
-                let mut t = Tally::default();
-                t.problems.push(problem);
-                t
-            }
-        })
+        .map(|file_idx| scan_file(files, file_idx, new_sink, settings, progress))
         .reduce(Tally::default, |mut a, b| {
             a += b;
             a
@@ -157,7 +155,12 @@ fn open(files: &[InputFile], file_idx: u32, progress: &ProgressFn) -> Result<Ope
         OpenError::Vanished => FileProblem {
             file: file_idx,
             kind: ProblemKind::Vanished,
-            message: "vanished before it could be opened".to_string(),
+            message: "vanished before it could be opened: not read".to_string(),
+        },
+        OpenError::Replaced(why) => FileProblem {
+            file: file_idx,
+            kind: ProblemKind::Replaced,
+            message: format!("{why}; not read"),
         },
         OpenError::Io(e) => FileProblem {
             file: file_idx,
@@ -167,13 +170,39 @@ fn open(files: &[InputFile], file_idx: u32, progress: &ProgressFn) -> Result<Ope
     })
 }
 
+/// Opens, reads and checks one file: the tally of its lines, with its problems.
+fn scan_file<S: TallySink>(
+    files: &[InputFile],
+    file_idx: u32,
+    new_sink: &(dyn Fn() -> S + Sync),
+    settings: &ScanSettings,
+    progress: &ProgressFn,
+) -> Tally {
+    let opened = match open(files, file_idx, progress) {
+        Ok(o) => o,
+        Err(problem) => {
+            let mut t = Tally::default();
+            t.problems.push(problem);
+            return t;
+        }
+    };
+    let checked = opened.file().map(|(f, len)| (Arc::clone(f), len));
+    let (mut tally, cut) = run(file_idx, opened, new_sink, settings, progress);
+    if let Some((file, len)) = checked {
+        let problems = file_checks(&files[file_idx as usize], file_idx, &file, len, &tally, cut);
+        tally.problems.extend(problems);
+    }
+    tally
+}
+
+/// Reads an opened file or stream; also says whether a window found the file cut.
 fn run<S: TallySink>(
     file_idx: u32,
     opened: Opened,
     new_sink: &(dyn Fn() -> S + Sync),
     settings: &ScanSettings,
     progress: &ProgressFn,
-) -> Tally {
+) -> (Tally, bool) {
     match opened {
         Opened::Windows { file, len, live } => {
             let windowed = WindowedFile::new(file_idx, &file, len, live, settings);
@@ -183,33 +212,111 @@ fn run<S: TallySink>(
                 .into_par_iter()
                 .enumerate()
                 .fold(new_sink, |mut sink, (seq, window)| {
-                    windowed.scan(window, seq as u32, settings, &mut sink);
+                    windowed.scan(window, seq as u32, settings, &mut sink, windowed.use_mmap);
                     progress(window.hi - window.lo);
                     sink
                 })
                 .collect();
-            if live && shrank(&file, len) {
-                // The file shrank while windows were read in parallel, so they may have seen
-                // different versions of it. Count it again front to back: a consistent prefix.
+            let cut = windowed.was_cut();
+            if cut || shrank(&file, len) {
+                // The file shrank while windows were read in parallel (a mapping read zeros,
+                // a read came up short, or it is shorter now), so they may have seen different
+                // versions of it. Count it again front to back without a mapping: a
+                // consistent prefix, reported as shrunk where it ends.
                 sinks.iter_mut().for_each(TallySink::discard);
                 drop(sinks);
                 let reader = Box::new(source::prefix_reader(file, len));
-                return scan_stream(file_idx, reader, new_sink, settings);
+                return (scan_stream(file_idx, reader, new_sink, settings), cut);
             }
-            sinks
+            let tally = sinks
                 .iter_mut()
                 .map(|sink| std::mem::take(sink.tally_mut()))
                 .fold(Tally::default(), |mut a, b| {
                     a += b;
                     a
-                })
+                });
+            (tally, false)
         }
-        Opened::Stream { reader, .. } => scan_stream(file_idx, reader, new_sink, settings),
+        Opened::Stream { reader, .. } => (scan_stream(file_idx, reader, new_sink, settings), false),
     }
 }
 
 fn shrank(file: &File, len: u64) -> bool {
     file.metadata().map_or(true, |m| m.len() < len)
+}
+
+/// "12 lines (3.1 KiB) read": what a file gave, for problem messages.
+fn read_so_far(lines: u64, bytes: u64) -> String {
+    format!(
+        "{lines} line{} ({}) read",
+        if lines == 1 { "" } else { "s" },
+        crate::render::human_bytes(bytes)
+    )
+}
+
+/// The checks around reading a file: shorter when opened than when listed, shorter after
+/// reading than when opened (unless the read already said so), and whether its path still
+/// names it. `tally` holds what was read of it; `cut_seen` says a window read found it cut.
+fn file_checks(
+    input: &InputFile,
+    file_idx: u32,
+    file: &File,
+    len: u64,
+    tally: &Tally,
+    cut_seen: bool,
+) -> Vec<FileProblem> {
+    let read = read_so_far(tally.input.lines, tally.bytes);
+    let problem = |kind, message: String| FileProblem {
+        file: file_idx,
+        kind,
+        message,
+    };
+    let mut out = Vec::new();
+    if input.regular && len < input.len {
+        out.push(problem(
+            ProblemKind::Shrunk,
+            format!(
+                "shrank from {} to {len} bytes between listing and reading (truncated): the \
+                 rest was gone before it could be read; {read}",
+                input.len
+            ),
+        ));
+    }
+    let reported = tally
+        .problems
+        .iter()
+        .any(|p| p.file == file_idx && p.kind == ProblemKind::Shrunk);
+    let mut cut = cut_seen;
+    for change in source::changes_after_read(input, file, len) {
+        match change {
+            Change::Shrunk { was, now } => {
+                if !reported {
+                    out.push(problem(
+                        ProblemKind::Shrunk,
+                        format!(
+                            "shrank from {was} to {now} bytes while it was read (truncated): \
+                             lines past the cut may be missing or from its new content; {read}"
+                        ),
+                    ));
+                }
+                cut = false;
+            }
+            Change::Moved(how) => out.push(problem(
+                ProblemKind::Moved,
+                format!("{how}; {read} from the open file, as it was when opened"),
+            )),
+        }
+    }
+    if cut && !reported {
+        out.push(problem(
+            ProblemKind::Shrunk,
+            format!(
+                "was cut while it was read (truncated, then written again): lines past the \
+                 cut may be missing or from its new content; {read}"
+            ),
+        ));
+    }
+    out
 }
 
 /// A plain file being read in windows.
@@ -218,6 +325,9 @@ struct WindowedFile<'f> {
     file: &'f File,
     len: u64,
     use_mmap: bool,
+    /// A window found the file shorter than when it was opened (a short read, or a mapping
+    /// that faulted).
+    cut: AtomicBool,
 }
 
 thread_local! {
@@ -233,27 +343,52 @@ impl<'f> WindowedFile<'f> {
             file,
             len,
             use_mmap: !live && settings.use_mmap,
+            cut: AtomicBool::new(false),
         }
     }
 
-    /// Reads window `seq` and scans the lines it owns into `sink`.
-    fn scan<S: TallySink>(&self, window: Window, seq: u32, settings: &ScanSettings, sink: &mut S) {
+    /// Whether a window found the file cut short.
+    fn was_cut(&self) -> bool {
+        self.cut.load(Ordering::Relaxed)
+    }
+
+    /// Reads window `seq` (mapped if `mmap`) and scans the lines it owns into `sink`. Returns
+    /// false when a mapping faulted because the file was truncated under it: what went into
+    /// `sink` from this window is then garbage (zero pages), and the caller must throw it
+    /// away and read again without a mapping.
+    fn scan<S: TallySink>(
+        &self,
+        window: Window,
+        seq: u32,
+        settings: &ScanSettings,
+        sink: &mut S,
+        mmap: bool,
+    ) -> bool {
         let (file_idx, max_line) = (self.file_idx, settings.max_line);
         WINDOW_BUF.with_borrow_mut(|buf| {
-            let read =
-                source::read_window(self.file, self.len, window, max_line, self.use_mmap, buf)
-                    .or_else(|_| {
-                        // A mapping can fail where a read works (some file systems): retry plainly.
-                        source::read_window(self.file, self.len, window, max_line, false, buf)
-                    });
+            let read = source::read_window(self.file, self.len, window, max_line, mmap, buf)
+                .or_else(|_| {
+                    // A mapping can fail where a read works (some file systems): retry plainly.
+                    source::read_window(self.file, self.len, window, max_line, false, buf)
+                });
+            if read.as_ref().is_ok_and(|r| r.short) {
+                self.cut.store(true, Ordering::Relaxed);
+            }
             match read {
-                Ok(WindowBytes::Mapped(map, range)) => {
-                    sink.tally_mut().bytes += range.len() as u64;
-                    sink.scan_bytes(&map[range], block_pos(file_idx, seq), 0, max_line);
-                }
-                Ok(WindowBytes::Buffered(range)) => {
-                    sink.tally_mut().bytes += range.len() as u64;
-                    sink.scan_bytes(&buf[range], block_pos(file_idx, seq), 0, max_line);
+                Ok(r) => {
+                    sink.tally_mut().bytes += r.counted;
+                    match r.bytes {
+                        WindowBytes::Mapped(map, range) => {
+                            sink.scan_bytes(&map[range], block_pos(file_idx, seq), 0, max_line);
+                            if map.faulted() {
+                                self.cut.store(true, Ordering::Relaxed);
+                                return false;
+                            }
+                        }
+                        WindowBytes::Buffered(range) => {
+                            sink.scan_bytes(&buf[range], block_pos(file_idx, seq), 0, max_line);
+                        }
+                    }
                 }
                 Err(e) => {
                     sink.block_done(file_idx, seq, 0);
@@ -264,7 +399,8 @@ impl<'f> WindowedFile<'f> {
                     });
                 }
             }
-        });
+            true
+        })
     }
 }
 
@@ -288,9 +424,8 @@ fn scan_stream<S: TallySink>(
             a
         });
     if let Some(e) = blocks.error {
-        tally
-            .problems
-            .push(stream_problem(file_idx, blocks.bytes, &e));
+        let problem = stream_problem(file_idx, tally.input.lines, blocks.bytes, &e);
+        tally.problems.push(problem);
     }
     tally
 }
@@ -301,7 +436,7 @@ fn scan_stream_block<S: TallySink>(
     settings: &ScanSettings,
     sink: &mut S,
 ) {
-    sink.tally_mut().bytes += block.data.len() as u64;
+    sink.tally_mut().bytes += block.bytes;
     sink.scan_bytes(
         &block.data,
         block_pos(file_idx, block.seq),
@@ -319,11 +454,25 @@ fn block_pos(file: u32, chunk: u32) -> LinePos {
     }
 }
 
-fn stream_problem(file_idx: u32, bytes: u64, e: &std::io::Error) -> FileProblem {
+/// The problem of a stream that ended with `e` after `lines` lines and `bytes` bytes of text:
+/// a corrupt or truncated compressed stream, a file that shrank, or a read error.
+fn stream_problem(file_idx: u32, lines: u64, bytes: u64, e: &std::io::Error) -> FileProblem {
+    let read = read_so_far(lines, bytes);
+    let inner = e.get_ref();
+    let (kind, message) = if let Some(cut) = inner.and_then(|i| i.downcast_ref::<Shrank>()) {
+        (ProblemKind::Shrunk, format!("{cut}; {read} up to there"))
+    } else if let Some(fault) = inner.and_then(|i| i.downcast_ref::<DecodeFault>()) {
+        (ProblemKind::Partial, format!("{fault}; {read} before it"))
+    } else {
+        (
+            ProblemKind::Partial,
+            format!("read error after {bytes} bytes: {e}; {read}"),
+        )
+    };
     FileProblem {
         file: file_idx,
-        kind: ProblemKind::Partial,
-        message: format!("read stopped after {bytes} bytes: {e}"),
+        kind,
+        message,
     }
 }
 
@@ -436,6 +585,9 @@ pub fn scan_matches(
                 continue;
             }
         };
+        let checked = opened.file().map(|(f, len)| (Arc::clone(f), len));
+        let (lines_at_start, bytes_at_start) = (total.input.lines, total.bytes);
+        let mut cut_seen = false;
         let mut lines_before = 0u64;
         let mut deliver = |mut sinks: Vec<MatchSink<'_>>, total: &mut Tally| -> ControlFlow<()> {
             let mut flow = ControlFlow::Continue(());
@@ -465,12 +617,18 @@ pub fn scan_matches(
                         .par_iter()
                         .enumerate()
                         .map(|(k, &window)| {
-                            let mut sink = MatchSink {
+                            let new_sink = || MatchSink {
                                 tallier: Tallier::new(spec),
                                 matches: Vec::new(),
                             };
+                            let mut sink = new_sink();
                             let seq = (n * batch + k) as u32;
-                            windowed.scan(window, seq, settings, &mut sink);
+                            if !windowed.scan(window, seq, settings, &mut sink, windowed.use_mmap) {
+                                // Truncated under the mapping: what it gave is garbage. Read
+                                // the window again; the short read shows where the file ends.
+                                sink = new_sink();
+                                windowed.scan(window, seq, settings, &mut sink, false);
+                            }
                             progress(window.hi - window.lo);
                             sink
                         })
@@ -480,6 +638,7 @@ pub fn scan_matches(
                         break;
                     }
                 }
+                cut_seen = windowed.was_cut();
                 flow
             }
             Opened::Stream { reader, .. } => {
@@ -507,15 +666,30 @@ pub fn scan_matches(
                     }
                 }
                 if let Some(e) = &blocks.error {
-                    total
-                        .problems
-                        .push(stream_problem(file_idx, blocks.bytes, e));
+                    let lines = total.input.lines - lines_at_start;
+                    let problem = stream_problem(file_idx, lines, blocks.bytes, e);
+                    total.problems.push(problem);
                 }
                 flow
             }
         };
         if flow.is_break() {
+            // Stopped early (--limit): the file was not read to its end, nothing to check.
             break;
+        }
+        if let Some((file, len)) = checked {
+            // What was read of this file alone, for the messages.
+            let mut this = Tally::default();
+            this.input.lines = total.input.lines - lines_at_start;
+            this.bytes = total.bytes - bytes_at_start;
+            this.problems = total
+                .problems
+                .iter()
+                .filter(|p| p.file == file_idx)
+                .cloned()
+                .collect();
+            let problems = file_checks(input, file_idx, &file, len, &this, cut_seen);
+            total.problems.extend(problems);
         }
     }
     total
@@ -615,7 +789,7 @@ mod tests {
             records: 0,
             out: &out,
         };
-        let tally = run(0, opened, &new_sink, &settings, &progress);
+        let (tally, _) = run(0, opened, &new_sink, &settings, &progress);
         assert_eq!(tally.input.records, 100);
         assert_eq!(out.into_inner().expect("lock"), 100);
     }

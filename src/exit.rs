@@ -3,8 +3,8 @@
 //! | status | meaning |
 //! |---|---|
 //! | 0 | output printed, every input read, no rule fired |
-//! | 1 | output printed, but some input was skipped or only partly read, or a `--fail-on` rule fired |
-//! | 2 | usage error, nothing readable, no audit records, stdout failed, or what was asked for matched nothing (output still printed) |
+//! | 1 | output printed, every input read, and a `--fail-on` rule fired |
+//! | 2 | an error: usage, nothing readable, no audit records, stdout failed; or, with the output still printed, some input not read in full (skipped, partial, shrunk, vanished, replaced, moved) or what was asked for matched nothing |
 //!
 //! A closed stdout (`| head`) is a success: the reader has what it wanted.
 
@@ -17,8 +17,11 @@ use crate::error::Error;
 pub enum Outcome {
     /// Everything read, no rule fired.
     Clean,
-    /// Output printed, but some input was skipped or read only in part, or a `--fail-on`
-    /// rule fired.
+    /// Everything read, and a `--fail-on` rule fired: a finding, not an error.
+    RuleFired,
+    /// Output printed, but some input was not read in full: skipped, partial, shrunk,
+    /// vanished, replaced or moved while read; the input health says which. Wins over a
+    /// fired rule, whose numbers are then incomplete.
     Incomplete,
     /// Output printed, but some of what was asked for matched nothing: the filters and window
     /// kept no record, or a code is not in the table; stderr says which.
@@ -29,7 +32,8 @@ pub enum Outcome {
 pub fn code(result: Result<Outcome, Error>, warn: impl Fn(&str)) -> ExitCode {
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(Outcome::Incomplete) => ExitCode::from(1),
+        Ok(Outcome::RuleFired) => ExitCode::from(1),
+        Ok(Outcome::Incomplete) => ExitCode::from(2),
         Ok(Outcome::Unmatched) => ExitCode::from(2),
         Err(Error::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {

@@ -28,6 +28,7 @@ pub mod diff;
 pub mod dims;
 pub mod engine;
 pub mod error;
+pub mod escape;
 pub mod exit;
 pub mod fail_on;
 pub mod filter;

@@ -289,9 +289,9 @@ fn exit_codes() {
     let (code, _, err) = run(&["report", "testdata/README.md"]);
     assert_eq!(code, 2);
     assert!(err.contains("no BlobStore audit records found"), "{err}");
-    // Partial input: report printed, exit 1.
+    // Partial input: report printed, exit 2 (an error, not a finding).
     let (code, out, err) = run(&["report", "testdata/broken"]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 2, "{err}");
     assert!(out.contains("Services"), "{out}");
     assert!(err.contains("trunc.log.gz"), "{err}");
     // Clean input.
@@ -378,7 +378,7 @@ fn links_are_read_once_and_loops_skipped() {
 
     // With --follow-links: still one file; the loop is reported and skipped.
     let (code, r) = json(&["report", root, "--all", "--top", "0", "--follow-links"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "a skipped path is an input error");
     assert_eq!(u(&r["input"]["records"]), 655);
     assert_eq!(u(&r["input"]["files"]), 1);
     assert_eq!(u(&r["input"]["files_skipped"]), 1);

@@ -137,8 +137,10 @@ pub(super) fn run(c: DiffConfig) -> Result<Outcome, Error> {
         }
     }
     let fired = d.fail_on.iter().any(|o| o.fired);
-    Ok(if fired || bh.incomplete() || ih.incomplete() {
+    Ok(if bh.incomplete() || ih.incomplete() {
         Outcome::Incomplete
+    } else if fired {
+        Outcome::RuleFired
     } else {
         Outcome::Clean
     })

@@ -1,6 +1,6 @@
 //! `bsaudit lines`: the matching raw records in input order.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::ops::ControlFlow;
 
 use crate::config::LinesConfig;
@@ -34,8 +34,14 @@ pub(super) fn run(c: LinesConfig) -> Result<Outcome, Error> {
     // The window must be placed before the ordered pass; a relative one costs a first pass.
     let filter = resolve_window(&c.common, &found, &spec, None)?;
     let spec = spec(filter);
-    // Unlocked: the writer moves to the pool's thread.
-    let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+    // Unlocked: the writer moves to the pool's thread. Raw lines go to a pipe byte for byte;
+    // on a terminal their control bytes are shown escaped (JSON escapes its own).
+    let buffered = BufWriter::with_capacity(64 * 1024, io::stdout());
+    let mut out: Box<dyn Write + Send> = if io::stdout().is_terminal() && !c.json {
+        Box::new(crate::escape::TerminalWriter(buffered))
+    } else {
+        Box::new(buffered)
+    };
     let mut left = c.limit.unwrap_or(u64::MAX);
     let mut failure: Option<Error> = None;
     let progress = progress_for(&c.common, &found);

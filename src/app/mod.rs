@@ -175,12 +175,27 @@ fn with_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -
 /// Writes to a buffered, locked stdout; a closed pipe becomes [`Error::BrokenPipe`].
 fn write_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
     let stdout = io::stdout();
+    // On a terminal the output is checked once more for control bytes: CSV carries log bytes
+    // as they are (exact to a pipe), the other formats have escaped them already.
+    let terminal = stdout.is_terminal();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
-    f(&mut out).map_err(Error::from_output)?;
+    if terminal {
+        let mut doc = Vec::new();
+        f(&mut doc).map_err(Error::from_output)?;
+        out.write_all(&crate::escape::terminal(&doc))
+            .map_err(Error::from_output)?;
+    } else {
+        f(&mut out).map_err(Error::from_output)?;
+    }
     out.flush().map_err(Error::from_output)
 }
 
-/// One line on stderr. A closed stderr is ignored: there is nobody left to tell.
+/// One line on stderr, with any control bytes escaped. A closed stderr is ignored: there is
+/// nobody left to tell.
 pub fn warn(line: &str) {
-    let _ = writeln!(io::stderr().lock(), "{line}");
+    let _ = writeln!(
+        io::stderr().lock(),
+        "{}",
+        String::from_utf8_lossy(&crate::escape::terminal(line.as_bytes()))
+    );
 }

@@ -64,10 +64,13 @@ pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
     let unmatched = explain_unmatched(&c.common, found, &summary.input)?;
     print_rules(&report.fail_on, c.common.quiet);
     let fired = report.fail_on.iter().any(|o| o.fired);
+    // Input not read in full wins over a fired rule: the numbers it fired on are incomplete.
     if unmatched {
         Ok(Outcome::Unmatched)
-    } else if fired || report.input.incomplete() {
+    } else if report.input.incomplete() {
         Ok(Outcome::Incomplete)
+    } else if fired {
+        Ok(Outcome::RuleFired)
     } else {
         Ok(Outcome::Clean)
     }

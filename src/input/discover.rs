@@ -40,6 +40,30 @@ pub struct InputFile {
     pub regular: bool,
     /// Newest file of its directory among the inputs: possibly being appended to.
     pub newest_in_dir: bool,
+    /// Which file it was when listed (none for stdin): with `len` and `modified`, what the
+    /// engine checks before and after reading, so that a file replaced, renamed away or cut
+    /// meanwhile is reported rather than silently read as something else.
+    pub id: Option<FileId>,
+}
+
+/// A file's identity on its file system: a path can come to name another file (rename
+/// rotation, copy over), an identity cannot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileId {
+    /// Device.
+    pub dev: u64,
+    /// Inode.
+    pub ino: u64,
+}
+
+impl FileId {
+    /// The identity of the file `meta` describes.
+    pub fn of(meta: &Metadata) -> FileId {
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
 }
 
 /// A path that was passed over, and why.
@@ -127,6 +151,7 @@ pub fn discover(inputs: &[InputKind], follow_links: bool) -> Discovery {
                     modified: None,
                     regular: false,
                     newest_in_dir: false,
+                    id: None,
                 });
                 continue;
             }
@@ -138,6 +163,10 @@ pub fn discover(inputs: &[InputKind], follow_links: bool) -> Discovery {
                 reason: io_reason(&e),
             }),
             Ok(meta) if meta.is_dir() => walk(path, follow_links, &mut seen, &mut out),
+            Ok(meta) if !meta.is_file() => out.skipped.push(Passed {
+                display: path.display().to_string(),
+                reason: special_reason(&meta),
+            }),
             Ok(meta) => add_file(
                 path,
                 &meta,
@@ -248,7 +277,31 @@ fn add_file(
         modified: meta.modified().ok(),
         regular: meta.is_file(),
         newest_in_dir: false,
+        id: Some(FileId::of(meta)),
     });
+}
+
+/// Why a path that is neither a regular file nor a directory is not read. A device can be
+/// endless (`/dev/zero`) and a FIFO or socket blocks until someone writes; a pipe belongs on
+/// standard input, where it is read as a stream.
+fn special_reason(meta: &Metadata) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let what = if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    };
+    format!(
+        "{what}: only regular files and directories are read; pipe data to standard input \
+         instead (`... | bsaudit report -`)"
+    )
 }
 
 /// Marks, per directory, the most recently modified regular file: the one a writer may still

@@ -1,4 +1,6 @@
 //! Inputs: finding files ([`discover`]) and getting their bytes ([`source`]).
 
+pub mod decode;
 pub mod discover;
+pub mod guard;
 pub mod source;

@@ -14,9 +14,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use memchr::{memchr, memrchr};
-use memmap2::{Advice, Mmap, MmapOptions};
+use memmap2::{Advice, MmapOptions};
 
-use super::discover::{InputFile, InputKind};
+use super::decode::{GzipReader, ZstdReader};
+use super::discover::{FileId, InputFile, InputKind};
+use super::guard::{self, GuardedMap};
 
 /// Called with the number of raw (on-disk) bytes each time a stream reads some.
 pub type OnRead = Arc<dyn Fn(u64) + Send + Sync>;
@@ -55,7 +57,7 @@ pub enum Opened {
         /// Its length when opened; nothing beyond is read.
         len: u64,
         /// It may be written to while we read (newest of its directory, or modified a moment
-        /// ago): it must not be mapped, and must be checked for truncation afterwards.
+        /// ago): it must not be mapped.
         live: bool,
     },
     /// Read front to back by one reader.
@@ -64,7 +66,20 @@ pub enum Opened {
         reader: Box<dyn Read + Send>,
         /// What the bytes were before decoding.
         compression: Compression,
+        /// The open file and its length when opened (none for stdin), for the checks after
+        /// reading.
+        file: Option<(Arc<File>, u64)>,
     },
+}
+
+impl Opened {
+    /// The open file and its length when opened, if the input is a file.
+    pub fn file(&self) -> Option<(&Arc<File>, u64)> {
+        match self {
+            Opened::Windows { file, len, .. } => Some((file, *len)),
+            Opened::Stream { file, .. } => file.as_ref().map(|(f, len)| (f, *len)),
+        }
+    }
 }
 
 /// Why an input could not be opened.
@@ -72,14 +87,18 @@ pub enum Opened {
 pub enum OpenError {
     /// It was deleted after it was listed.
     Vanished,
+    /// The path names another file than the one listed (renamed away and replaced, or
+    /// copied over); what it names now is not read.
+    Replaced(String),
     /// Any other failure.
     Io(io::Error),
 }
 
 /// Opens an input and decides how to read it. Streams report raw bytes read to `on_read`.
+/// A file is opened only if it is still the file that was listed (same device and inode).
 pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opened, OpenError> {
     let path = match &input.kind {
-        InputKind::Stdin => return stream(Counting::boxed(io::stdin(), on_read), None),
+        InputKind::Stdin => return stream(Counting::boxed(io::stdin(), on_read), None, None),
         InputKind::Path(p) => p,
     };
     let file = File::open(path).map_err(|e| match e.kind() {
@@ -87,8 +106,19 @@ pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opene
         _ => OpenError::Io(e),
     })?;
     let meta = file.metadata().map_err(OpenError::Io)?;
+    if let Some(listed) = input.id
+        && FileId::of(&meta) != listed
+    {
+        return Err(OpenError::Replaced(format!(
+            "the path names another file than when it was listed (inode {} -> {}): renamed \
+             away and replaced, or copied over",
+            listed.ino,
+            FileId::of(&meta).ino
+        )));
+    }
     if !meta.is_file() {
-        return stream(Counting::boxed(file, on_read), None);
+        // Discovery lists only regular files and stdin; anything else is refused, not read.
+        return Err(OpenError::Replaced("no longer a regular file".to_string()));
     }
     let len = meta.len();
     let mut head = [0u8; 4];
@@ -107,9 +137,50 @@ pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opene
     }
     // Compressed: one stream, never past the length at open.
     stream(
-        Counting::boxed(prefix_reader(file, len), on_read),
+        Counting::boxed(prefix_reader(Arc::clone(&file), len), on_read),
         Some(compression),
+        Some((file, len)),
     )
+}
+
+/// What changed about a file while it was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The open file is shorter than the `was` bytes it had when opened.
+    Shrunk {
+        /// Length when opened.
+        was: u64,
+        /// Length now.
+        now: u64,
+    },
+    /// The path no longer names the file that was read: deleted, renamed away, or replaced.
+    Moved(&'static str),
+}
+
+/// Checks, after reading, the open `file` (of `len` bytes when opened) against its path:
+/// still as long, and still the file the path names. Stdin is never checked.
+pub fn changes_after_read(input: &InputFile, file: &File, len: u64) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if let Ok(meta) = file.metadata()
+        && meta.len() < len
+    {
+        changes.push(Change::Shrunk {
+            was: len,
+            now: meta.len(),
+        });
+    }
+    if let (InputKind::Path(path), Some(id)) = (&input.kind, input.id) {
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                changes.push(Change::Moved("deleted or renamed away while it was read"));
+            }
+            Ok(meta) if FileId::of(&meta) != id => {
+                changes.push(Change::Moved("renamed away and replaced while it was read"));
+            }
+            _ => {}
+        }
+    }
+    changes
 }
 
 /// A sequential reader of the first `len` bytes of a file: what was there when it was opened.
@@ -144,10 +215,10 @@ impl Read for Bounded {
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                format!(
-                    "file shrank while being read ({} bytes short): truncated or rotated",
-                    self.remaining
-                ),
+                Shrank {
+                    at: self.pos,
+                    len: self.pos + self.remaining,
+                },
             ));
         }
         self.pos += n as u64;
@@ -155,6 +226,28 @@ impl Read for Bounded {
         Ok(n)
     }
 }
+
+/// A file ended before the length it had when opened: it was truncated while being read.
+#[derive(Debug)]
+pub struct Shrank {
+    /// Where it ended.
+    pub at: u64,
+    /// Its length when opened.
+    pub len: u64,
+}
+
+impl std::fmt::Display for Shrank {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "file shrank while being read: it ended at byte {} of the {} it had when opened \
+             (truncated or rotated)",
+            self.at, self.len
+        )
+    }
+}
+
+impl std::error::Error for Shrank {}
 
 /// Passes reads through, reporting their sizes.
 struct Counting<R> {
@@ -176,11 +269,16 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-fn stream(raw: Box<dyn Read + Send>, known: Option<Compression>) -> Result<Opened, OpenError> {
+fn stream(
+    raw: Box<dyn Read + Send>,
+    known: Option<Compression>,
+    file: Option<(Arc<File>, u64)>,
+) -> Result<Opened, OpenError> {
     let (reader, compression) = decoded(raw, known).map_err(OpenError::Io)?;
     Ok(Opened::Stream {
         reader,
         compression,
+        file,
     })
 }
 
@@ -202,8 +300,8 @@ pub fn decoded(
     let buffered = BufReader::with_capacity(256 * 1024, io::Cursor::new(head).chain(raw));
     let reader: Box<dyn Read + Send> = match compression {
         Compression::Plain => Box::new(buffered),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
+        Compression::Gzip => Box::new(GzipReader::new(buffered)),
+        Compression::Zstd => Box::new(ZstdReader::new(buffered)?),
     };
     Ok((reader, compression))
 }
@@ -249,16 +347,34 @@ pub fn windows(len: u64, size: u64) -> Vec<Window> {
 
 /// The bytes of the lines a window owns, read from a mapping or into a buffer.
 pub enum WindowBytes {
-    /// A mapping and the owned range inside it.
-    Mapped(Mmap, std::ops::Range<usize>),
+    /// A guarded mapping and the owned range inside it. If the mapping faulted (the file was
+    /// truncated under it), what was read from it is garbage.
+    Mapped(GuardedMap, std::ops::Range<usize>),
     /// The owned range inside the caller's buffer (which may be longer than what was read).
     Buffered(std::ops::Range<usize>),
 }
 
-/// Reads what window `w` of a file of length `len` owns. The read extends `max_line + 1`
-/// bytes past `hi`, so a line that starts in the window and has no LF within it is longer than
-/// the limit: it comes back as the unterminated last line, longer than `max_line`, which the
-/// scanner counts as oversized. Returns the owned range (possibly empty).
+/// What reading a window gave.
+pub struct WindowRead {
+    /// Where the owned lines are.
+    pub bytes: WindowBytes,
+    /// Bytes of the file in `[lo, hi)` that were there to read: every byte of the file is in
+    /// exactly one window, so these sum to what was read of it, oversized lines included.
+    pub counted: u64,
+    /// The file ended before the length it had when opened: it shrank.
+    pub short: bool,
+}
+
+/// Read past a window's end before looking for the end of its last line; extended (doubling)
+/// only while that line has no LF and is not yet over the limit.
+const OVERHANG: u64 = 64 * 1024;
+
+/// Reads what window `w` of a file of length `len` owns: the lines that start in it. The last
+/// one is read to its LF, or until it is longer than `max_line`: it then comes back as an
+/// unterminated last line longer than the limit, which the scanner counts as oversized. So
+/// no window reads more than about its size plus `max_line`, and the search for line
+/// boundaries never leaves the window except for that one line. Returns the owned range
+/// (possibly empty).
 pub fn read_window(
     file: &File,
     len: u64,
@@ -266,58 +382,91 @@ pub fn read_window(
     max_line: usize,
     use_mmap: bool,
     buf: &mut Vec<u8>,
-) -> io::Result<WindowBytes> {
+) -> io::Result<WindowRead> {
     let from = w.lo.saturating_sub(1);
-    let to = (w.hi + max_line as u64 + 1).min(len);
+    let (lo, hi) = (w.lo - from, w.hi - from);
+    // The furthest a line owned by this window can need, to be known as oversized.
+    let cap = (w.hi + max_line as u64 + 1).min(len);
     if use_mmap {
-        // SAFETY: the engine maps only closed files (`Opened::Windows` with `live: false`): not
-        // the newest of their directory and not modified within LIVE_WINDOW, so no writer
-        // appends to or truncates them. Deleting a mapped file (the writer's `backup` setting)
-        // is safe: the mapping keeps the inode.
+        // SAFETY: the mapping is registered with the SIGBUS guard before anything reads it,
+        // so a truncation while it is read turns into zero pages and a flag the engine
+        // checks, not a crash; the engine maps only files it does not expect to change (not
+        // the newest of their directory, not modified within LIVE_WINDOW). Deleting a mapped
+        // file (the writer's `backup` setting) is harmless: the mapping keeps the inode.
         let map = unsafe {
             MmapOptions::new()
                 .offset(from)
-                .len((to - from) as usize)
+                .len((cap - from) as usize)
                 .map(file)?
         };
         let _ = map.advise(Advice::Sequential);
-        let range = owned_range(&map, w.lo - from, w.hi - from);
-        return Ok(WindowBytes::Mapped(map, range));
+        if let Some(map) = guard::protect(map) {
+            let range = owned_range(&map, lo, hi).0;
+            return Ok(WindowRead {
+                bytes: WindowBytes::Mapped(map, range),
+                counted: w.hi - w.lo,
+                short: false,
+            });
+        }
+        // No guard to be had: read it instead.
     }
     // The buffer is reused from window to window: grown (and zeroed) once, never cleared.
-    let need = (to - from) as usize;
-    if buf.len() < need {
-        buf.resize(need, 0);
+    let mut to = (w.hi + OVERHANG).min(cap);
+    let mut got = 0;
+    loop {
+        let need = (to - from) as usize;
+        if buf.len() < need {
+            buf.resize(need, 0);
+        }
+        got += read_at_full(file, &mut buf[got..need], from + got as u64)?;
+        let (range, complete) = owned_range(&buf[..got], lo, hi);
+        let short = got < need;
+        // The last line's end is not in what was read: read on, unless the file ends there or
+        // the line is already known to be over the limit.
+        let over = !complete && {
+            let line =
+                memrchr(b'\n', &buf[range.clone()]).map_or(range.start, |at| range.start + at + 1);
+            got - line > max_line
+        };
+        if complete || short || to == cap || over {
+            return Ok(WindowRead {
+                bytes: WindowBytes::Buffered(range),
+                counted: (from + got as u64).min(w.hi).saturating_sub(w.lo),
+                short,
+            });
+        }
+        to = (from + 2 * (to - from)).min(cap);
     }
-    let got = read_at_full(file, &mut buf[..need], from)?;
-    // A short read means the file shrank: what we have is the end.
-    let range = owned_range(&buf[..got], w.lo - from, w.hi - from);
-    Ok(WindowBytes::Buffered(range))
 }
 
 /// Within `data` (which starts one byte before the window, unless the window starts the file),
 /// the range from the first line starting at or after `lo` to the end of the last line
-/// starting before `hi`.
-fn owned_range(data: &[u8], lo: u64, hi: u64) -> std::ops::Range<usize> {
+/// starting before `hi`, and whether that end is an LF (rather than the end of `data`).
+/// Line starts are looked for only inside the window, so a window that lies inside one long
+/// line costs its own length, not the line's.
+fn owned_range(data: &[u8], lo: u64, hi: u64) -> (std::ops::Range<usize>, bool) {
     let (lo, hi) = (lo as usize, (hi as usize).min(data.len()));
     let start = if lo == 0 {
         0
+    } else if lo > hi {
+        return (hi..hi, true);
     } else {
-        // data[lo - 1] is the byte before the window: a line starts at lo only after an LF.
-        match memchr(b'\n', &data[lo - 1..]) {
+        // data[lo - 1] is the byte before the window: a line starts at lo only after an LF,
+        // and a line starting in the window follows an LF at lo - 1 ..= hi - 2.
+        match memchr(b'\n', &data[lo - 1..hi.saturating_sub(1).max(lo - 1)]) {
             Some(at) => lo + at,
-            None => return 0..0,
+            None => return (hi..hi, true),
         }
     };
     if start >= hi {
-        return start..start;
+        return (start..start, true);
     }
-    // The last owned line is the one holding byte hi - 1; it ends at the next LF.
-    let end = match memchr(b'\n', &data[hi - 1..]) {
-        Some(at) => hi + at,
-        None => data.len(),
-    };
-    start..end
+    // The last owned line is the one holding byte hi - 1; it ends at the next LF. `data`
+    // reaches at most `max_line + 1` bytes past the window, so this search is bounded too.
+    match memchr(b'\n', &data[hi - 1..]) {
+        Some(at) => (start..hi + at, true),
+        None => (start..data.len(), false),
+    }
 }
 
 /// A block of whole lines from a stream.
@@ -328,20 +477,30 @@ pub struct Block {
     pub seq: u32,
     /// Oversized lines skipped just before this block.
     pub skipped_before: u64,
+    /// Stream bytes this block accounts for: its data and the oversized lines skipped before
+    /// it, minus what it passes on to the next block. Summed over the blocks of a stream, every
+    /// byte read.
+    pub bytes: u64,
 }
 
 /// Cuts a byte stream into blocks of whole lines, skipping lines over the limit without
-/// buffering them. Read errors end the stream; [`BlockReader::error`] keeps the first one.
+/// buffering them: at most about `block_size + max_line` bytes are held, however long a line
+/// is. Read errors end the stream; [`BlockReader::error`] keeps the first one.
 pub struct BlockReader<R> {
     inner: R,
     block_size: usize,
     max_line: usize,
+    /// The unterminated line left over from the last block.
     carry: Vec<u8>,
+    /// Dropping bytes up to the next LF: the rest of an oversized line.
     skipping: bool,
+    /// Oversized lines to report before the next block.
     skipped: u64,
     seq: u32,
     done: bool,
-    /// Bytes read so far (decoded).
+    /// Bytes of [`BlockReader::bytes`] already handed out in blocks (or held in `carry`).
+    attributed: u64,
+    /// Bytes read so far (decoded), skipped ones included.
     pub bytes: u64,
     /// The error that ended the stream early, if any.
     pub error: Option<io::Error>,
@@ -359,6 +518,7 @@ impl<R: Read> BlockReader<R> {
             skipped: 0,
             seq: 0,
             done: false,
+            attributed: 0,
             bytes: 0,
             error: None,
         }
@@ -385,11 +545,17 @@ impl<R: Read> BlockReader<R> {
         }
     }
 
+    /// Hands out `data` with the oversized lines skipped before it; `carry` holds the bytes
+    /// read but passed on to the next block.
     fn emit(&mut self, data: Vec<u8>) -> Block {
+        let held = self.carry.len() as u64;
+        let bytes = self.bytes - self.attributed - held;
+        self.attributed += bytes;
         let block = Block {
             data,
             seq: self.seq,
             skipped_before: std::mem::take(&mut self.skipped),
+            bytes,
         };
         self.seq += 1;
         block
@@ -402,53 +568,58 @@ impl<R: Read> BlockReader<R> {
         }
         let mut buf = std::mem::take(&mut self.carry);
         buf.reserve(self.block_size);
+        // The carry holds no LF: the unterminated line starts at 0, and all of it was searched.
+        let mut line_start = 0;
         loop {
             let room = self.block_size.saturating_sub(buf.len()).max(64 * 1024);
-            let scan_from = buf.len();
+            let mut scan_from = buf.len();
             let n = self.read_some(&mut buf, room);
             if self.skipping {
-                // Drop the rest of an oversized line, up to and including its LF.
+                // Only the rest of an oversized line is in the buffer: drop it up to its LF.
                 match memchr(b'\n', &buf[scan_from..]) {
                     Some(at) => {
                         buf.drain(..scan_from + at + 1);
                         self.skipping = false;
+                        scan_from = 0;
+                        line_start = 0;
                     }
-                    None => buf.truncate(scan_from),
+                    None => buf.clear(),
                 }
             }
             if n == 0 {
                 self.done = true;
-                if buf.is_empty() && self.skipped == 0 {
+                if buf.is_empty() && self.skipped == 0 && self.bytes == self.attributed {
                     return None;
                 }
                 return Some(self.emit(buf));
             }
-            if buf.len() < self.block_size {
+            if self.skipping {
                 continue;
             }
-            match memrchr(b'\n', &buf) {
-                Some(last) => {
-                    self.carry = buf[last + 1..].to_vec();
-                    buf.truncate(last + 1);
-                    if self.carry.len() > self.max_line {
-                        self.start_skip();
-                    }
-                    return Some(self.emit(buf));
+            // Only the new bytes are searched, so a long line costs one pass, not one per read.
+            if let Some(at) = memrchr(b'\n', &buf[scan_from..]) {
+                line_start = scan_from + at + 1;
+            }
+            if buf.len() - line_start > self.max_line {
+                // The unterminated line is already over the limit: drop it, and skip the rest
+                // of it as it arrives. The whole lines before it go out now, so that the
+                // oversized line is counted after them.
+                buf.truncate(line_start);
+                self.skipping = true;
+                if line_start > 0 {
+                    let block = self.emit(buf);
+                    self.skipped = 1;
+                    return Some(block);
                 }
-                None if buf.len() > self.max_line => {
-                    // One line fills the buffer: it is oversized.
-                    buf.clear();
-                    self.start_skip();
-                }
-                None => {}
+                self.skipped += 1;
+                continue;
+            }
+            if buf.len() >= self.block_size && line_start > 0 {
+                self.carry = buf[line_start..].to_vec();
+                buf.truncate(line_start);
+                return Some(self.emit(buf));
             }
         }
-    }
-
-    fn start_skip(&mut self) {
-        self.carry.clear();
-        self.skipping = true;
-        self.skipped += 1;
     }
 }
 
@@ -493,7 +664,7 @@ mod tests {
             let mut joined = Vec::new();
             for w in windows(data.len() as u64, size) {
                 let from = w.lo.saturating_sub(1) as usize;
-                let r = owned_range(&data[from..], w.lo - from as u64, w.hi - from as u64);
+                let r = owned_range(&data[from..], w.lo - from as u64, w.hi - from as u64).0;
                 joined.extend_from_slice(&data[from + r.start..from + r.end]);
             }
             assert_eq!(&joined[..], &data[..], "window size {size}");
@@ -516,8 +687,17 @@ mod tests {
     fn lines_seen(input: &[u8], block: usize, step: usize, max_line: usize) -> (Vec<String>, u64) {
         let mut short = Vec::new();
         let mut oversized = 0;
-        for (seq, b) in BlockReader::new(Trickle(input, step), block, max_line).enumerate() {
+        let mut bytes = 0;
+        let mut reader = BlockReader::new(Trickle(input, step), block, max_line);
+        for (seq, b) in reader.by_ref().enumerate() {
             assert_eq!(b.seq as usize, seq);
+            // Never much more than a block and a line in memory, however long the line.
+            assert!(
+                b.data.len() <= block + max_line + (64 << 10),
+                "{}",
+                b.data.len()
+            );
+            bytes += b.bytes;
             oversized += b.skipped_before;
             if b.data.is_empty() {
                 continue;
@@ -531,6 +711,12 @@ mod tests {
                 }
             }
         }
+        assert_eq!(
+            bytes,
+            input.len() as u64,
+            "every byte is accounted to a block"
+        );
+        assert_eq!(reader.bytes, input.len() as u64);
         (short, oversized)
     }
 

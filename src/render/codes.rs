@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::markdown::cell;
+use super::sanitize;
 use super::table::new_table;
 use crate::codes::CodeInfo;
 
@@ -78,7 +79,7 @@ pub fn write(rows: &[&CodeInfo], format: CodesFormat, out: &mut dyn Write) -> io
                     out,
                     "| {} | {} | {} | {} | {} | {} | {} |",
                     r.code,
-                    r.owner,
+                    cell(&r.owner),
                     r.class,
                     r.origin.as_str(),
                     cell(&r.message),
@@ -90,11 +91,17 @@ pub fn write(rows: &[&CodeInfo], format: CodesFormat, out: &mut dyn Write) -> io
         }
         CodesFormat::Detail => {
             for r in rows {
-                writeln!(out, "{} {}: {:?}", r.code, r.owner, r.message)?;
+                writeln!(
+                    out,
+                    "{} {}: \"{}\"",
+                    r.code,
+                    sanitize(&r.owner),
+                    sanitize(&r.message)
+                )?;
                 writeln!(out, "  class:  {} ({})", r.class, r.origin.as_str())?;
-                writeln!(out, "  means:  {}", r.description)?;
+                writeln!(out, "  means:  {}", sanitize(&r.description))?;
                 if !r.hint.is_empty() {
-                    writeln!(out, "  check:  {}", r.hint)?;
+                    writeln!(out, "  check:  {}", sanitize(&r.hint))?;
                 }
             }
             Ok(())
@@ -105,10 +112,10 @@ pub fn write(rows: &[&CodeInfo], format: CodesFormat, out: &mut dyn Write) -> io
             for r in rows {
                 t.add_row(vec![
                     r.code.to_string(),
-                    r.owner.clone(),
+                    sanitize(&r.owner),
                     r.class.to_string(),
                     r.origin.as_str().to_string(),
-                    r.message.clone(),
+                    sanitize(&r.message),
                 ]);
             }
             writeln!(out, "{}", t.trim_fmt())?;

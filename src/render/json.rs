@@ -1,4 +1,5 @@
 //! JSON output: the `serde` form of the data model, pretty-printed, one document per run.
+//! Exact: control characters are JSON escapes, never raw bytes ([`crate::escape::json_safe`]).
 
 use std::io::{self, Write};
 
@@ -6,7 +7,8 @@ use serde::Serialize;
 
 /// Writes `value` as indented JSON followed by a newline.
 pub fn write<T: Serialize>(value: &T, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::from)?;
+    let json = serde_json::to_vec_pretty(value).map_err(io::Error::from)?;
+    out.write_all(&crate::escape::json_safe(&json))?;
     writeln!(out)
 }
 

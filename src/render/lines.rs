@@ -27,7 +27,8 @@ pub fn write(file: &str, matches: &[LineMatch], json: bool, out: &mut dyn Write)
                 line: m.line,
                 record: &m.record,
             };
-            serde_json::to_writer(&mut *out, &line).map_err(io::Error::from)?;
+            let json = serde_json::to_vec(&line).map_err(io::Error::from)?;
+            out.write_all(&crate::escape::json_safe(&json))?;
         } else {
             out.write_all(&m.raw)?;
         }

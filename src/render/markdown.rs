@@ -3,19 +3,19 @@
 
 use std::io::{self, Write};
 
-use super::{human_us, percent};
+use super::{human_us, percent, sanitize};
 use crate::report::Report;
 use crate::time::rfc3339;
 
-/// Escapes text for a Markdown table cell.
+/// Escapes text for a Markdown table cell: control bytes (see [`crate::escape`]) and `|`.
 pub fn cell(s: &str) -> String {
-    super::sanitize(s).replace('|', "\\|")
+    sanitize(s).replace('|', "\\|")
 }
 
 /// Escapes text for an inline code span: control bytes made visible, backticks (which would
 /// end the span) replaced.
 pub fn code(s: &str) -> String {
-    super::sanitize(s).replace('`', "'")
+    sanitize(s).replace('`', "'")
 }
 
 /// Markdown for an incident ticket.
@@ -100,13 +100,13 @@ pub fn report(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                     out,
                     "{}. **{name}** `{}` (owner {}, {}): {}",
                     i + 1,
-                    m.message,
-                    m.owner,
+                    sanitize(&m.message),
+                    sanitize(&m.owner),
                     m.origin.as_str(),
-                    m.description
+                    sanitize(&m.description)
                 )?;
                 if !m.hint.is_empty() {
-                    writeln!(out, "   - Check: {}", m.hint)?;
+                    writeln!(out, "   - Check: {}", sanitize(&m.hint))?;
                 }
             }
             None => writeln!(out, "{}. **{name}**", i + 1)?,

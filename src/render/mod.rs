@@ -20,6 +20,7 @@ pub mod trace;
 use std::fmt::Write as _;
 
 use crate::dims::Dim;
+use crate::escape;
 use crate::report::{GroupReport, InputHealth, Report};
 
 /// An output format.
@@ -116,6 +117,8 @@ pub fn health_line(h: &InputHealth) -> String {
         (h.files_skipped, "skipped"),
         (h.files_partial, "partial"),
         (h.files_vanished, "vanished"),
+        (h.files_replaced, "replaced"),
+        (h.files_moved, "moved"),
         (h.files_ignored, "ignored"),
     ] {
         if n > 0 {
@@ -227,7 +230,7 @@ fn group_row(
         row.push(
             g.meaning
                 .as_ref()
-                .map_or_else(|| "unknown".to_string(), |m| m.message.clone()),
+                .map_or_else(|| "unknown".to_string(), |m| sanitize(&m.message)),
         );
     }
     row.push(human_us(g.latency_us.p50));
@@ -310,21 +313,10 @@ pub fn percent(ratio: f64) -> String {
     }
 }
 
-/// Replaces control characters with visible escapes, so bytes from a log cannot move the
-/// cursor or change colours on the user's terminal.
+/// Text from the logs for human output, with control bytes shown as escapes: the `String`
+/// form of [`crate::escape::text`], the one escaper (see there for what it escapes).
 pub fn sanitize(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    escape::text(s).into_owned()
 }
 
 /// `2025-11-24T10:42:00.123456Z` -> `2025-11-24 10:42:00` for narrow table columns.
@@ -357,7 +349,6 @@ mod tests {
         assert_eq!(percent(0.1234), "12.3%");
         assert_eq!(percent(0.0012), "0.12%");
         assert_eq!(percent(0.0), "0.0%");
-        assert_eq!(sanitize("a\u{1b}[31mb\tc"), "a\\u{1b}[31mb\\tc");
         assert_eq!(
             short_time("2025-11-24T10:42:00.123456Z"),
             "2025-11-24 10:42:00"
@@ -395,6 +386,8 @@ mod renderer_tests {
                 files_skipped: 0,
                 files_partial: 0,
                 files_vanished: 0,
+                files_replaced: 0,
+                files_moved: 0,
                 files_outside_window: 0,
                 files_ignored: 0,
                 bytes: 300,

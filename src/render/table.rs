@@ -261,7 +261,7 @@ fn code_lines(
         (Some(m), _) => format!(
             "{name} {:?} (owner {}, {}){tail}",
             m.message,
-            m.owner,
+            super::sanitize(&m.owner),
             m.origin.as_str()
         ),
         (None, Some(_)) => format!(
@@ -275,13 +275,18 @@ fn code_lines(
     }
     if let Some(m) = &g.meaning {
         if !layout.brief {
-            for line in wrap(&m.description, "     ", "     ", layout.width) {
+            for line in wrap(
+                &super::sanitize(&m.description),
+                "     ",
+                "     ",
+                layout.width,
+            ) {
                 writeln!(out, "{line}")?;
             }
         }
         if !m.hint.is_empty() {
             for line in wrap(
-                &format!("Check: {}", m.hint),
+                &format!("Check: {}", super::sanitize(&m.hint)),
                 "     ",
                 "     ",
                 layout.width,

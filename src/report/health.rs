@@ -18,6 +18,10 @@ pub struct InputHealth {
     pub files_partial: u64,
     /// Files deleted between listing and opening.
     pub files_vanished: u64,
+    /// Files not read because their path named another file when it was opened.
+    pub files_replaced: u64,
+    /// Files read in full whose path no longer named them afterwards.
+    pub files_moved: u64,
     /// Files not read because they were last written before `--since`.
     pub files_outside_window: u64,
     /// Walked files passed over: not audit logs by name, links, second paths to one file.
@@ -65,7 +69,7 @@ pub struct Problem {
     pub node: Option<String>,
     /// The path as the user would type it.
     pub path: String,
-    /// `skipped`, `partial` or `vanished`.
+    /// `skipped`, `partial`, `shrunk`, `vanished`, `replaced` or `moved`.
     pub kind: String,
     /// What happened.
     pub message: String,
@@ -79,6 +83,8 @@ impl InputHealth {
             files_skipped: i.files_skipped,
             files_partial: i.files_partial,
             files_vanished: i.files_vanished,
+            files_replaced: i.files_replaced,
+            files_moved: i.files_moved,
             files_outside_window: i.files_outside_window,
             files_ignored: i.files_ignored,
             bytes: i.bytes,
@@ -110,8 +116,10 @@ impl InputHealth {
         }
     }
 
-    /// Whether some input was skipped or read only in part.
+    /// Whether some input was not read in full: any problem listed (skipped, partial,
+    /// shrunk, vanished, replaced, moved; files passed over as outside the window are not
+    /// problems).
     pub fn incomplete(&self) -> bool {
-        self.files_skipped > 0 || self.files_partial > 0
+        !self.problems.is_empty()
     }
 }

@@ -132,9 +132,10 @@ pub fn scan_block<S: LineSink>(
             None => block.len(),
         };
         let piece = &block[start..end];
-        if piece.first() == Some(&b'{') {
+        if piece.first() == Some(&b'{') || u32::try_from(piece.len()).is_err() {
             // A JSON-format writer: its lines hold no raw TABs, so the TAB index would be work
-            // for nothing; find line ends only.
+            // for nothing; find line ends only. (Also a piece of 4 GiB or more, a line that
+            // long under a raised --max-line: the TAB index counts in 32 bits.)
             scan_lines(piece, max_line, &mut pos, sink);
         } else {
             delims::find(piece, &mut found);

@@ -79,21 +79,27 @@ pub fn from_tally(tally: &mut Tally, discovery: &Discovery, node: &str, scope: S
     input.last_ns = (c.records > 0).then_some(c.last_ns);
     input.newest_any_ns = (c.newest_any_ns != i64::MIN).then_some(c.newest_any_ns);
 
-    let files_with = |kind: ProblemKind| -> Vec<u32> {
+    let files_with = |kinds: &[ProblemKind]| -> Vec<u32> {
         let mut files: Vec<u32> = tally
             .problems
             .iter()
-            .filter(|p| p.kind == kind)
+            .filter(|p| kinds.contains(&p.kind))
             .map(|p| p.file)
             .collect();
         files.sort_unstable();
         files.dedup();
         files
     };
-    let vanished = files_with(ProblemKind::Vanished);
-    let outside = files_with(ProblemKind::OutsideWindow);
-    let skipped = files_with(ProblemKind::Skipped);
-    let not_read = |i: u32| vanished.contains(&i) || outside.contains(&i) || skipped.contains(&i);
+    let vanished = files_with(&[ProblemKind::Vanished]);
+    let outside = files_with(&[ProblemKind::OutsideWindow]);
+    let skipped = files_with(&[ProblemKind::Skipped]);
+    let replaced = files_with(&[ProblemKind::Replaced]);
+    let not_read = |i: u32| {
+        vanished.contains(&i)
+            || outside.contains(&i)
+            || skipped.contains(&i)
+            || replaced.contains(&i)
+    };
     input.sources = (0..discovery.files.len() as u32)
         .filter(|&i| !not_read(i))
         .map(source)
@@ -101,8 +107,10 @@ pub fn from_tally(tally: &mut Tally, discovery: &Discovery, node: &str, scope: S
     input.sources.sort();
     input.files = input.sources.len() as u64;
     input.files_skipped = (skipped.len() + discovery.skipped.len()) as u64;
-    input.files_partial = files_with(ProblemKind::Partial).len() as u64;
+    input.files_partial = files_with(&[ProblemKind::Partial, ProblemKind::Shrunk]).len() as u64;
     input.files_vanished = vanished.len() as u64;
+    input.files_replaced = replaced.len() as u64;
+    input.files_moved = files_with(&[ProblemKind::Moved]).len() as u64;
     input.files_outside_window = outside.len() as u64;
     input.files_ignored = discovery.ignored.len() as u64;
     let mut problems: Vec<Problem> = tally

@@ -201,6 +201,12 @@ pub struct InputSummary {
     pub files_partial: u64,
     /// Files deleted between listing and opening.
     pub files_vanished: u64,
+    /// Files not read because their path named another file when opened.
+    #[serde(default)]
+    pub files_replaced: u64,
+    /// Files read in full whose path no longer named them afterwards.
+    #[serde(default)]
+    pub files_moved: u64,
     /// Files not read because they end before the window.
     pub files_outside_window: u64,
     /// Walked files passed over.
@@ -272,6 +278,8 @@ impl AddAssign<&InputSummary> for InputSummary {
         self.files_skipped += o.files_skipped;
         self.files_partial += o.files_partial;
         self.files_vanished += o.files_vanished;
+        self.files_replaced += o.files_replaced;
+        self.files_moved += o.files_moved;
         self.files_outside_window += o.files_outside_window;
         self.files_ignored += o.files_ignored;
         self.bytes += o.bytes;

@@ -52,6 +52,12 @@ pub enum ProblemKind {
     Partial,
     /// Not read: last written before the window's start, so it holds no record of it.
     OutsideWindow,
+    /// Not read: the path names another file than the one listed.
+    Replaced,
+    /// Read in part: the file got shorter than when it was listed or opened (truncated).
+    Shrunk,
+    /// Read in full, but the path no longer names it afterwards (deleted, renamed, replaced).
+    Moved,
 }
 
 impl ProblemKind {
@@ -62,6 +68,9 @@ impl ProblemKind {
             ProblemKind::Skipped => "skipped",
             ProblemKind::Partial => "partial",
             ProblemKind::OutsideWindow => "outside_window",
+            ProblemKind::Replaced => "replaced",
+            ProblemKind::Shrunk => "shrunk",
+            ProblemKind::Moved => "moved",
         }
     }
 }
