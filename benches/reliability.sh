@@ -3,12 +3,13 @@
 # closed files (guarded against SIGBUS) against reading them with pread (--no-mmap), and the
 # gzip and zstd decoders, on generated audit logs.
 #
-# Usage: benches/reliability.sh [--size 256MiB] [--runs 10] [--baseline PATH]
+# Usage: benches/reliability.sh [--size 256MiB] [--runs 10] [--baseline [NAME=]PATH]...
 #
 #   --size SIZE      log text to generate (default 256MiB)
 #   --runs N         hyperfine runs per command (default 10)
-#   --baseline PATH  another bsaudit binary to time next to this one (e.g. a build of the
-#                    commit before the change), for the same commands
+#   --baseline [NAME=]PATH
+#                    another bsaudit binary to time next to this one, for the same commands
+#                    (e.g. a build of the commit before the change); repeatable
 #
 # Layouts, in ${BENCH_DIR:-bench-data}/reliability/: `closed` holds the text in 32 MiB files
 # in one directory, all last written a day ago, plus one small newest file: every big file is
@@ -19,13 +20,15 @@ set -euo pipefail
 
 SIZE=256MiB
 RUNS=10
-BASELINE=
+BASELINES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --size) SIZE=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
-    --baseline) BASELINE=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --baseline)
+      if [[ $2 == *=* ]]; then BASELINES+=("$2"); else BASELINES+=("baseline=$2"); fi
+      shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "reliability.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -69,8 +72,7 @@ add() { # add NAME BINARY ARGS...
   shift 2
   commands+=(-n "$name" "$bin report -q $*")
 }
-bins=("bsaudit=$BIN")
-[[ -n $BASELINE ]] && bins+=("baseline=$BASELINE")
+bins=("bsaudit=$BIN" "${BASELINES[@]}")
 for entry in "${bins[@]}"; do
   label=${entry%%=*}
   bin=${entry#*=}
@@ -115,6 +117,7 @@ fi
     bin=${entry#*=}
     for input in long.log long.log.gz; do
       for opts in "" "--max-line 1GiB"; do
+        cat "$LONG/$input" > /dev/null # from the page cache, not the disk
         # shellcheck disable=SC2086 # opts is a list of words
         /usr/bin/time -f '%M %e' -o "$LONG/time" "$bin" report -q --format json $opts "$LONG/$input" > "$LONG/out.json" || true
         read -r kib secs < "$LONG/time"

@@ -16,6 +16,7 @@
 //! - [`report`] is the serialisable result model; [`render`] lays it out.
 //! - [`codes`] is the embedded status-code table.
 //! - [`stats`] holds the tests and verdicts of `diff` (rates, latency, q-values).
+//! - [`escape`] shows control bytes from the logs as escapes in every human format.
 //!
 //! The exact line rules are in `docs/semantics.md`.
 

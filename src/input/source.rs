@@ -2,10 +2,17 @@
 //! sequential stream (compressed files, live files, pipes, stdin).
 //!
 //! A closed plain file is read in windows so that every core can work on one big file and
-//! resident memory stays bounded. A file that may change (the newest of its directory, or one
-//! modified a moment ago) is never mapped, because a truncation under a mapping kills the
-//! process with SIGBUS; it is streamed up to the length it had when opened, which also makes
-//! what we count a consistent prefix. Compression is recognised by magic bytes, not by name.
+//! resident memory stays bounded; a window reads its own bytes plus at most the rest of its
+//! last line (up to `--max-line`), however long the lines are. A file that may change (the
+//! newest of its directory, or one modified a moment ago) is never mapped but read with
+//! `pread`; mappings of the others are guarded against SIGBUS ([`super::guard`]), because any
+//! file can be truncated. Nothing past the length a file had when opened is read.
+//!
+//! A file is opened only if its path still names the file that was listed (device and
+//! inode), and [`changes_after_read`] checks afterwards that it did not shrink or move, so that
+//! rotation and truncation under a scan are reported, never silently counted as something
+//! else. Compression is recognised by magic bytes, not by name; [`super::decode`] keeps every
+//! byte decoded before a fault.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
