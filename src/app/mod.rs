@@ -174,10 +174,24 @@ fn with_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -
 
 /// Writes to a buffered, locked stdout; a closed pipe becomes [`Error::BrokenPipe`].
 fn write_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
+    write_stdout_checked(true, f)
+}
+
+/// [`write_stdout`] for output that escaped every log byte itself and may carry its own
+/// colour codes (the terminal table, Markdown) or is binary (a summary to `-`): the terminal
+/// pass would print those codes as text.
+fn write_stdout_trusted(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
+    write_stdout_checked(false, f)
+}
+
+fn write_stdout_checked(
+    check: bool,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Error> {
     let stdout = io::stdout();
     // On a terminal the output is checked once more for control bytes: CSV carries log bytes
     // as they are (exact to a pipe), the other formats have escaped them already.
-    let terminal = stdout.is_terminal();
+    let terminal = check && stdout.is_terminal();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     if terminal {
         let mut doc = Vec::new();

@@ -17,7 +17,7 @@ use crate::timeline;
 use super::gather::{Gathered, gather};
 use super::{
     Outcome, explain_unmatched, no_records, print_rules, summary_line, warn, warn_malformed,
-    warn_problems, write_stdout,
+    warn_problems, write_stdout, write_stdout_trusted,
 };
 
 pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
@@ -59,7 +59,12 @@ pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
             c.max_groups, report.groups_folded
         ));
     }
-    write_stdout(|out| render::report_with(&report, c.format, &c.layout, out))?;
+    let render = |out: &mut dyn Write| render::report_with(&report, c.format, &c.layout, out);
+    match c.format {
+        // These escape every byte from the logs themselves, and the table may be coloured.
+        render::Format::Table | render::Format::Markdown => write_stdout_trusted(render)?,
+        _ => write_stdout(render)?,
+    }
     summary_line(c.common.quiet, &report.input);
     let unmatched = explain_unmatched(&c.common, found, &summary.input)?;
     print_rules(&report.fail_on, c.common.quiet);

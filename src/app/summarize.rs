@@ -7,7 +7,7 @@ use crate::report::InputHealth;
 use crate::summary::{self, Summary};
 
 use super::gather::{Gathered, gather};
-use super::{Outcome, no_records, summary_line, warn, warn_problems, write_stdout};
+use super::{Outcome, no_records, summary_line, warn, warn_problems, write_stdout_trusted};
 
 pub(super) fn run(c: SummarizeConfig) -> Result<Outcome, Error> {
     let classes = c.table.class_map();
@@ -68,7 +68,7 @@ pub(super) fn run_merge(c: MergeConfig) -> Result<Outcome, Error> {
 
 fn save(s: &Summary, path: &std::path::Path) -> Result<(), Error> {
     if path.as_os_str() == "-" {
-        return write_stdout(|out| summary::file::write(s, path, out));
+        return write_stdout_trusted(|out| summary::file::write(s, path, out));
     }
     summary::file::write(s, path, &mut std::io::sink())
         .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
