@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Compares bsaudit with a newline-count floor, mawk, gawk and DuckDB on generated audit logs.
+# Compares bsaudit with the true floor (examples/floor.rs), ripgrep, mawk, gawk and DuckDB on
+# generated audit logs; or, with --instructions, counts instructions per line with callgrind.
 #
 # Usage: benches/compare.sh [--size 1GiB] [--runs 5] [--threads N] [--all-variants]
+#        benches/compare.sh --instructions
 #
 #   --size SIZE      log text per variant (uncompressed), e.g. 64MiB, 1GiB   (default 1GiB)
 #   --runs N         hyperfine runs per command                             (default 5)
 #   --threads N      passed to bsaudit as --threads (default: bsaudit's own, one per core)
 #   --all-variants   also the rotated-text (32 MiB files), JSON-lines and gzip variants
 #                    (default: text only, 256 MiB files)
+#   --instructions   generate 32 MiB of text and 32 MiB of JSON (seed 1), run the floor and
+#                    `bsaudit report -j1` under `valgrind --tool=callgrind`, print instructions
+#                    per line (a figure the load of the machine cannot move) and exit
+#
+# Every time is also given as a ratio to the floor: `floor` maps every file and counts LF with
+# memchr on all threads; `floor --pread` reads with pread instead. The load average is read
+# before each command is measured, and a row measured at a load above 1 is marked `busy`.
 #
 # Data goes to ${BENCH_DIR:-bench-data}/{text,json,gzip} and is reused when its stamp (size,
 # seed, flags, generator source hash) matches; results to ${BENCH_DIR}/results/. Missing tools
@@ -20,9 +29,10 @@ SIZE=1GiB
 RUNS=5
 THREADS=
 ALL_VARIANTS=0
+INSTRUCTIONS=0
 SEED=1
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -33,6 +43,7 @@ while [[ $# -gt 0 ]]; do
     --threads) THREADS=$2; shift 2 ;;
     --threads=*) THREADS=${1#*=}; shift ;;
     --all-variants) ALL_VARIANTS=1; shift ;;
+    --instructions) INSTRUCTIONS=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -50,6 +61,61 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 
 log() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# --instructions: callgrind instruction counts per line on fixed 32 MiB inputs.
+
+if [[ $INSTRUCTIONS -eq 1 ]]; then
+  command -v valgrind >/dev/null || die "--instructions needs valgrind (apt-get install valgrind)"
+  log "building bsaudit, floor and gen-auditlog (release)"
+  cargo build --release --quiet --bin bsaudit --example gen-auditlog --example floor
+  BSAUDIT=$TARGET_DIR/release/bsaudit
+  FLOOR=$TARGET_DIR/release/examples/floor
+  GEN=$TARGET_DIR/release/examples/gen-auditlog
+  GEN_HASH=$(sha256sum examples/gen-auditlog.rs | cut -c1-16)
+  CG=$RESULTS/callgrind
+  mkdir -p "$CG"
+  # instr_run NAME OUTFILE COMMAND...: total instructions of one run under callgrind.
+  instr_run() {
+    local out=$1; shift
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >/dev/null 2>"$out.log" ||
+      die "callgrind failed on: $* (see $out.log)"
+    awk '/^summary:|^totals:/ { print $2; exit }' "$out"
+  }
+  rows=()
+  for variant in text json; do
+    dir=$BENCH_DIR/insn-$variant
+    stamp="size=32MiB seed=1 json=$variant gen=$GEN_HASH"
+    if [[ ! -f $dir/.stamp || $(cat "$dir/.stamp") != "$stamp" ]]; then
+      log "generating $dir ($stamp)"
+      rm -rf "$dir"
+      flags=()
+      [[ $variant == json ]] && flags=(--json)
+      "$GEN" --size 32MiB --seed 1 --out "$dir" "${flags[@]}" >/dev/null
+      echo "$stamp" >"$dir/.stamp"
+    fi
+    lines=$("$FLOOR" "$dir"/*/auditlog/* | awk -F'\t' '$1 == "lines" { print $2 }')
+    printf '\n== %s: %s lines; load average %s\n' "$variant" "$lines" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    floor=$(instr_run "$CG/floor.$variant.out" "$FLOOR" --threads 1 "$dir"/*/auditlog/*)
+    bs=$(instr_run "$CG/bsaudit.$variant.out" "$BSAUDIT" report "$dir" --quiet --threads 1)
+    rows+=("$variant $lines $floor $bs")
+  done
+  rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [[ -n $(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null) ]]; then rev+="-dirty"; fi
+  echo
+  echo "instructions per line (valgrind --tool=callgrind, one thread, whole process; bsaudit $rev)"
+  echo
+  echo "| input (32 MiB, seed 1) | lines | floor | bsaudit report | bsaudit / floor |"
+  echo "|---|---:|---:|---:|---:|"
+  for row in "${rows[@]}"; do
+    read -r variant lines floor bs <<<"$row"
+    awk -v v="$variant" -v l="$lines" -v f="$floor" -v b="$bs" 'BEGIN {
+      printf "| %s | %d | %.0f | %.0f | %.1fx |\n", v, l, f / l, b / l, b / f }'
+  done
+  echo
+  echo "(profiles in $CG: callgrind_annotate $CG/bsaudit.text.out)" >&2
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Tools.
@@ -81,7 +147,7 @@ ensure gzip gzip || die "gzip is required"
 [[ -x /usr/bin/time ]] || apt_install time || true
 [[ -x /usr/bin/time ]] || die "GNU time (/usr/bin/time) is required and could not be installed"
 HAVE_RG=1
-ensure rg ripgrep || { HAVE_RG=0; echo "compare.sh: ripgrep missing; floor is cat | wc -l" >&2; }
+ensure rg ripgrep || { HAVE_RG=0; echo "compare.sh: ripgrep missing; its row is skipped" >&2; }
 
 DUCKDB=
 if command -v duckdb >/dev/null; then
@@ -102,11 +168,12 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Build and data.
 
-log "building bsaudit and gen-auditlog (release)"
-cargo build --release --quiet --bin bsaudit --example gen-auditlog
+log "building bsaudit, floor and gen-auditlog (release)"
+cargo build --release --quiet --bin bsaudit --example gen-auditlog --example floor
 BSAUDIT=$TARGET_DIR/release/bsaudit
 GEN=$TARGET_DIR/release/examples/gen-auditlog
-[[ -x $BSAUDIT && -x $GEN ]] || die "built binaries not found under $TARGET_DIR/release"
+FLOOR=$TARGET_DIR/release/examples/floor
+[[ -x $BSAUDIT && -x $GEN && -x $FLOOR ]] || die "built binaries not found under $TARGET_DIR/release"
 GEN_HASH=$(sha256sum examples/gen-auditlog.rs | cut -c1-16)
 
 # generate VARIANT [generator flags...]: (re)uses $BENCH_DIR/VARIANT.
@@ -131,7 +198,10 @@ gen_value() { awk -F'\t' -v k="$2" '$1 == k { print $2; exit }' "$BENCH_DIR/$1/.
 check() {
   local variant=$1 dir=$BENCH_DIR/$1
   local out=$RESULTS/$variant.bsaudit.json
-  local rc=0
+  local rc=0 floor_lines
+  floor_lines=$("$FLOOR" "$dir"/*/auditlog/* | awk -F'\t' '$1 == "lines" { print $2 }')
+  [[ $variant == gzip || $floor_lines == "$(gen_value "$variant" lines)" ]] ||
+    die "floor counted $floor_lines lines in $dir, the generator wrote $(gen_value "$variant" lines)"
   "$BSAUDIT" report "$dir" --all --top 0 --format json --quiet >"$out" || rc=$?
   [[ $rc -eq 0 ]] || die "bsaudit exited with $rc on $dir"
   python3 - "$out" "$dir/expected.tsv" "$(gen_value "$variant" lines)" "$variant" <<'PY'
@@ -209,11 +279,24 @@ run_variant() {
   done
   log "warming the page cache for $variant"
   find "$dir" -path '*/auditlog/*' -type f -exec cat {} + >/dev/null
-  log "hyperfine: $variant (${#names[@]} commands, $RUNS runs each)"
-  hyperfine --warmup 1 --runs "$RUNS" --export-json "$RESULTS/$variant.hyperfine.json" \
-    --style basic "${args[@]}" >&2
+  # One hyperfine per command, so that the load average can be read before each.
+  local loads=$RESULTS/$variant.load.tsv i load
+  : >"$loads"
+  for i in "${!names[@]}"; do
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    log "hyperfine: $variant: ${names[$i]} ($RUNS runs), load average before: $load"
+    hyperfine --warmup 1 --runs "$RUNS" --export-json "$RESULTS/.$variant.$i.json" \
+      --style basic -n "${names[$i]}" "${cmds[$i]}" >&2
+    printf '%s\t%s\n' "${names[$i]}" "$load" >>"$loads"
+  done
+  python3 - "$RESULTS/$variant.hyperfine.json" "$RESULTS"/.$variant.*.json <<'PY'
+import json, sys
+out, parts = sys.argv[1], sorted(sys.argv[2:], key=lambda p: int(p.rsplit(".", 2)[-2]))
+json.dump({"results": [r for p in parts for r in json.load(open(p))["results"]]}, open(out, "w"))
+PY
+  rm -f "$RESULTS"/.$variant.*.json
   log "peak RSS: $variant"
-  local rss=$RESULTS/$variant.rss.tsv i kib
+  local rss=$RESULTS/$variant.rss.tsv kib
   : >"$rss"
   for i in "${!names[@]}"; do
     /usr/bin/time -f '%M' -o "$RESULTS/.rss" sh -c "${cmds[$i]}" >/dev/null 2>&1 || true
@@ -225,27 +308,38 @@ run_variant() {
 
 table() { # table VARIANT: the markdown table of one variant
   python3 - "$RESULTS/$1.hyperfine.json" "$RESULTS/$1.rss.tsv" "$(gen_value "$1" bytes)" \
-    "$(gen_value "$1" lines)" "$(gen_value "$1" disk_bytes)" "$1" <<'PY'
+    "$(gen_value "$1" lines)" "$(gen_value "$1" disk_bytes)" "$1" "$RESULTS/$1.load.tsv" <<'PY'
 import json, sys
-hf, rss_file, log_bytes, lines, disk_bytes, variant = sys.argv[1:7]
+hf, rss_file, log_bytes, lines, disk_bytes, variant, load_file = sys.argv[1:8]
 log_bytes, lines, disk_bytes = int(log_bytes), int(lines), int(disk_bytes)
 results = json.load(open(hf))["results"]
 rss = dict(l.rstrip("\n").split("\t") for l in open(rss_file) if "\t" in l)
+loads = dict(l.rstrip("\n").split("\t") for l in open(load_file) if "\t" in l)
 base = next((r["mean"] for r in results if r["command"] == "bsaudit"), None)
+# The true floor where there is one (plain files); for gzip, the first row (gzip -dc | wc -l).
+floor = next((r["mean"] for r in results if r["command"] == "floor"), results[0]["mean"])
 gib = log_bytes / 2**30
 print(f"### {variant}: {gib:.2f} GiB of log text ({log_bytes:,} bytes, {lines:,} lines"
       + (f", {disk_bytes / 2**20:.0f} MiB on disk" if disk_bytes != log_bytes else "") + ")\n")
-print("| command | time (s, mean ± σ) | GB/s | M lines/s | peak RSS (MiB) | time / bsaudit |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| command | load before | time (s, mean ± σ) | GB/s | M lines/s | peak RSS (MiB) | time / floor | time / bsaudit |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
+busy_rows = 0
 for r in results:
     mean, sd = r["mean"], r.get("stddev") or 0.0
     kib = rss.get(r["command"], "")
     rss_mib = f"{int(kib) / 1024:.0f}" if kib.isdigit() else "?"
     ratio = f"{mean / base:.2f}" if base else "-"
     name = r["command"].replace("|", "\\|")
-    print(f"| `{name}` | {mean:.3f} ± {sd:.3f} | {log_bytes / mean / 1e9:.2f} | "
-          f"{lines / mean / 1e6:.1f} | {rss_mib} | {ratio} |")
+    load = loads.get(r["command"], "?")
+    busy = load.split()[0].replace(".", "", 1).isdigit() and float(load.split()[0]) > 1.0
+    busy_rows += busy
+    load_cell = f"{load.split()[0]}{' busy' if busy else ''}" if load != "?" else "?"
+    print(f"| `{name}` | {load_cell} | {mean:.3f} ± {sd:.3f} | {log_bytes / mean / 1e9:.2f} | "
+          f"{lines / mean / 1e6:.1f} | {rss_mib} | {mean / floor:.2f} | {ratio} |")
 print()
+if busy_rows:
+    print(f"{busy_rows} row(s) marked busy: measured at a 1-minute load average above 1 on "
+          "this machine, so other work shared the cores; compare ratios within a run.\n")
 PY
 }
 
@@ -268,12 +362,12 @@ done
 log "checking bsaudit's counts against expected.tsv"
 for v in "${VARIANTS[@]}"; do check "$v"; done
 
-# add_floor GLOB: the parallel newline count of the files, appended to cmds.
+# add_floor GLOB: the true floor (mapped, then pread) and ripgrep's line count as a peer.
 add_floor() {
+  cmds+=("floor" "$FLOOR $1")
+  cmds+=("floor --pread" "$FLOOR --pread $1")
   if [[ $HAVE_RG -eq 1 ]]; then
-    cmds+=("rg -c '' (floor)" "rg -c '' -j$NPROC --no-ignore --hidden -a $1")
-  else
-    cmds+=("cat | wc -l (floor)" "cat $1 | wc -l")
+    cmds+=("rg -c ''" "rg -c '' -j$NPROC --no-ignore --hidden -a $1")
   fi
 }
 
