@@ -34,7 +34,9 @@ struct Args {
 }
 
 fn parse_size(text: &str) -> Option<u64> {
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
     let n: u64 = digits.parse().ok()?;
     let scale = match unit.to_ascii_lowercase().as_str() {
@@ -148,7 +150,9 @@ fn count_file(path: &PathBuf, chunk: u64, pread: bool) -> std::io::Result<(u64, 
 fn main() {
     let a = args();
     if let Some(n) = a.threads
-        && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global()
+        && let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
     {
         eprintln!("floor: {e}");
     }
