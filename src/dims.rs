@@ -284,7 +284,12 @@ mod tests {
 
     fn capi(service: &str, method: &str, path: &str) -> String {
         let mut out = Vec::new();
-        cubefs_api(service.as_bytes(), method.as_bytes(), path.as_bytes(), &mut out);
+        cubefs_api(
+            service.as_bytes(),
+            method.as_bytes(),
+            path.as_bytes(),
+            &mut out,
+        );
         String::from_utf8(out).expect("utf-8")
     }
 
@@ -296,7 +301,10 @@ mod tests {
             "blobnode.shard"
         );
         assert_eq!(capi("PROXY", "POST", "/V1/Alloc/x"), "proxy.v1-alloc");
-        assert_eq!(capi("CLUSTERMGR", "GET", "/admin/stat"), "clustermgr.admin-stat");
+        assert_eq!(
+            capi("CLUSTERMGR", "GET", "/admin/stat"),
+            "clustermgr.admin-stat"
+        );
         assert_eq!(capi("CLUSTERMGR", "GET", "/admin/"), "clustermgr.admin");
         assert_eq!(capi("CLUSTERMGR", "GET", "/admin"), "clustermgr.admin");
         assert_eq!(capi("X", "GET", "/v2/tune/a/B"), "x.v2-tune.a.b");

@@ -295,7 +295,10 @@ mod tests {
         assert_eq!(b.le[9], 5, "2.5 s");
         assert_eq!(b.le[10], 6, "5 s");
         assert_eq!(b.count, 7);
-        assert_eq!(b.sum_us, 10 + 999 + 1000 + 1001 + 1004 + 4_000_000 + 9_000_000);
+        assert_eq!(
+            b.sum_us,
+            10 + 999 + 1000 + 1001 + 1004 + 4_000_000 + 9_000_000
+        );
     }
 
     #[test]
@@ -309,7 +312,11 @@ mod tests {
             let lo = Histogram::bucket_lower_bound(index);
             let next = Histogram::bucket_lower_bound(index + 1);
             assert!(lo <= us && us < next, "{ms}");
-            assert!((next - lo) * 128 <= us.max(256), "{ms}: width {}", next - lo);
+            assert!(
+                (next - lo) * 128 <= us.max(256),
+                "{ms}: width {}",
+                next - lo
+            );
         }
     }
 }

@@ -120,7 +120,11 @@ mod tests {
         .expect_err("must fail");
         assert_eq!(err.to_string(), "renderer failed");
         assert_eq!(fs::read_to_string(&path).expect("read"), "old\n");
-        assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "{:?}",
+            leftovers(dir.path())
+        );
     }
 
     #[test]

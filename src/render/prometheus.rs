@@ -284,12 +284,18 @@ mod tests {
         assert!(text.contains("le=\"0.001\"} 1\n"), "{text}");
         assert!(text.contains("le=\"2.5\"} 3\n"), "{text}");
         assert!(text.contains("le=\"+Inf\"} 3\n"), "{text}");
-        assert!(text.contains("bsaudit_request_duration_seconds_sum{service=\"EVIL\\\"\\n\",api=\"evil.x\"} 2.5\n"));
+        assert!(text.contains(
+            "bsaudit_request_duration_seconds_sum{service=\"EVIL\\\"\\n\",api=\"evil.x\"} 2.5\n"
+        ));
         assert!(text.contains("bsaudit_newest_record_timestamp_seconds 1764000000.5\n"));
         // Each sample line is `name{labels} value`: two fields once labels are taken out.
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let tail = line.rsplit('}').next().unwrap_or(line);
-            assert_eq!(tail.split_whitespace().count(), if line.contains('}') { 1 } else { 2 }, "{line}");
+            assert_eq!(
+                tail.split_whitespace().count(),
+                if line.contains('}') { 1 } else { 2 },
+                "{line}"
+            );
         }
         let names: Vec<&str> = text
             .lines()
