@@ -114,10 +114,10 @@ pub struct Metrics {
     pub files: Vec<(&'static str, u64)>,
     /// Bytes of log text scanned.
     pub bytes: u64,
-    /// Oldest and newest kept record (ns).
+    /// Oldest kept record (ns).
     pub first_ns: Option<i64>,
-    /// Newest kept record (ns).
-    pub last_ns: Option<i64>,
+    /// Newest record read, kept by the filters or not (ns): how fresh the logs are.
+    pub newest_ns: Option<i64>,
     /// Window start: `--since`, else the oldest record (ns).
     pub window_start_ns: Option<i64>,
     /// Window end: `--until`, else the newest record (ns).
@@ -269,7 +269,7 @@ pub fn build(summary: &Summary, table: &CodeTable, max_series: usize) -> Result<
         ],
         bytes: i.bytes,
         first_ns: i.first_ns,
-        last_ns: i.last_ns,
+        newest_ns: i.newest_any_ns,
         window_start_ns: filter.since_ns.or(i.first_ns),
         window_end_ns: filter.until_ns.or(i.last_ns),
         max_series,

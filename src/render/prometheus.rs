@@ -180,8 +180,8 @@ pub fn write(m: &Metrics, out: &mut dyn Write) -> io::Result<()> {
         ),
         (
             "bsaudit_newest_record_timestamp_seconds",
-            "Start time of the newest record kept, Unix seconds.",
-            m.last_ns,
+            "Start time of the newest record read, kept by the filters or not, Unix seconds.",
+            m.newest_ns,
         ),
         (
             "bsaudit_window_start_timestamp_seconds",
@@ -268,7 +268,7 @@ mod tests {
             files: vec![("read", 1)],
             bytes: 300,
             first_ns: Some(1_764_000_000_000_000_000),
-            last_ns: Some(1_764_000_000_500_000_000),
+            newest_ns: Some(1_764_000_000_500_000_000),
             window_start_ns: None,
             window_end_ns: None,
             max_series: 10,
