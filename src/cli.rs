@@ -338,6 +338,8 @@ pub enum FormatArg {
     Csv,
     /// Markdown, for an incident ticket.
     Markdown,
+    /// One self-contained HTML page with SVG charts (report and timeline).
+    Html,
 }
 
 /// Output formats of `codes`.

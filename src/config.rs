@@ -177,6 +177,9 @@ pub struct Common {
     pub clock: Clock,
     /// Notes for stderr about the command line itself (an old option name).
     pub notes: Vec<String>,
+    /// The command line as a shell would take it back (`bsaudit` and the arguments), for
+    /// output that records how it was made (HTML); empty unless set by [`Config::from_env`].
+    pub command_line: String,
 }
 
 impl Common {
@@ -307,7 +310,16 @@ impl Config {
 
     /// Validates the command line of this process.
     pub fn from_env(cli: Cli) -> Result<Config, Error> {
-        Config::from_cli(cli, std::io::stdin().is_terminal())
+        let mut config = Config::from_cli(cli, std::io::stdin().is_terminal())?;
+        let args = std::iter::once("bsaudit".to_string())
+            .chain(std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()));
+        let line = crate::render::html::command_line(args);
+        match &mut config {
+            Config::Report(c) => c.common.command_line = line,
+            Config::Timeline(c) => c.common.command_line = line,
+            _ => {}
+        }
+        Ok(config)
     }
 }
 
@@ -425,6 +437,7 @@ fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Resu
         } else {
             Vec::new()
         },
+        command_line: String::new(),
     };
     if !common.window_is_relative() {
         // Nothing waits for the input: an empty window is a usage error now.
@@ -620,7 +633,14 @@ fn diff_config(args: DiffArgs, stdin_is_terminal: bool) -> Result<DiffConfig, Er
         latency_groups: args.latency_groups,
         top: args.top,
         fail_on,
-        format: format(args.format),
+        format: match format(args.format) {
+            Format::Html => {
+                return Err(usage(
+                    "diff has no --format html (report and timeline do)".to_string(),
+                ));
+            }
+            f => f,
+        },
         table: load_table(args.code_table)?,
     })
 }
@@ -803,6 +823,7 @@ fn format(arg: FormatArg) -> Format {
         FormatArg::Json => Format::Json,
         FormatArg::Csv => Format::Csv,
         FormatArg::Markdown => Format::Markdown,
+        FormatArg::Html => Format::Html,
     }
 }
 

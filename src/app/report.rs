@@ -9,7 +9,7 @@ use crate::dims::Dims;
 use crate::error::Error;
 use crate::fail_on::Facts;
 use crate::input::discover::Discovery;
-use crate::render;
+use crate::render::{self, ReportRenderer as _};
 use crate::report::{self, InputHealth};
 use crate::tally::Tally;
 use crate::timeline;
@@ -59,7 +59,13 @@ pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
             c.max_groups, report.groups_folded
         ));
     }
-    let render = |out: &mut dyn Write| render::report_with(&report, c.format, &c.layout, out);
+    let render = |out: &mut dyn Write| match c.format {
+        render::Format::Html => render::html::HtmlRenderer {
+            command: c.common.command_line.clone(),
+        }
+        .report(&report, out),
+        _ => render::report_with(&report, c.format, &c.layout, out),
+    };
     match c.format {
         // These escape every byte from the logs themselves, and the table may be coloured.
         render::Format::Table | render::Format::Markdown => write_stdout_trusted(render)?,
@@ -100,7 +106,9 @@ pub(super) fn run_timeline(c: TimelineConfig) -> Result<Outcome, Error> {
     if health.records == 0 && health.filtered_out == 0 {
         return no_records(&c.common, &health);
     }
-    write_stdout(|out| render::timeline::write(&view, c.format, out))?;
+    write_stdout(|out| {
+        render::timeline::write(&view, &health, &c.common.command_line, c.format, out)
+    })?;
     summary_line(c.common.quiet, &health);
     if explain_unmatched(&c.common, found, &summary.input)? {
         return Ok(Outcome::Unmatched);

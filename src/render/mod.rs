@@ -7,6 +7,7 @@ pub mod csv;
 pub mod diff;
 pub mod fail_on;
 pub mod hops;
+pub mod html;
 pub mod invalid;
 pub mod json;
 pub mod layout;
@@ -34,6 +35,8 @@ pub enum Format {
     Csv,
     /// GitHub-flavoured Markdown for an incident ticket.
     Markdown,
+    /// One self-contained HTML page with inline SVG charts.
+    Html,
 }
 
 /// Lays out a report in one output format.
@@ -49,6 +52,7 @@ pub fn renderer(format: Format) -> Box<dyn ReportRenderer> {
         Format::Json => Box::new(json::JsonRenderer),
         Format::Csv => Box::new(csv::CsvRenderer),
         Format::Markdown => Box::new(markdown::MarkdownRenderer),
+        Format::Html => Box::new(html::HtmlRenderer::default()),
     }
 }
 
