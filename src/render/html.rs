@@ -450,9 +450,13 @@ pub fn latency_chart(h: &Histogram, p50: u64, p99: u64) -> String {
     } else {
         vec![("p50", bin_of(p50)), ("p99", bin_of(p99))]
     };
+    let adjacent = bin_of(p99) == bin_of(p50) + 1;
     for (label, bin) in marks {
         let mx = bin as f64 * BAR + BAR / 2.0;
-        let anchor = if bin < 2 {
+        // Labels of neighbouring bars lean apart so that they do not overlap.
+        let anchor = if adjacent {
+            if label == "p50" { "end" } else { "start" }
+        } else if bin < 2 {
             "start"
         } else if bin + 2 >= bins.len() {
             "end"
@@ -537,7 +541,8 @@ tbody tr:nth-child(even){background:var(--band)}
 .onset text{font-weight:700}
 .latency .bin{fill:#5a5a5a}.latency .bin:hover{fill:#0072B2}.latency .base{stroke:#333}
 .latency .q{stroke:#000;stroke-dasharray:2 2}.latency .tick{fill:var(--muted);font-size:10px}
-.groups{width:100%}
+.groups{width:100%}.t{white-space:nowrap}
+.health{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
 .card{border:1px solid var(--line);border-radius:4px;padding:10px 14px;margin:10px 0;break-inside:avoid}
 .card .cols{display:flex;flex-wrap:wrap;gap:18px}.card .cols>div{flex:1 1 320px}
 .card dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:4px 0}
@@ -614,7 +619,7 @@ fn health(out: &mut String, h: &InputHealth) {
         );
     }
     out.push_str(
-        "<div class=\"cols\" style=\"display:flex;flex-wrap:wrap;gap:24px\">\
+        "<div class=\"health\">\
          <table><caption>Files and lines</caption><tbody>\n",
     );
     let rows: [(&str, String); 16] = [
@@ -772,8 +777,24 @@ fn class_badge(c: Option<crate::codes::Class>) -> String {
     }
 }
 
+/// The day of a time, when the whole input lies in that one UTC day.
+fn one_day(h: &InputHealth) -> Option<String> {
+    let day = |t: i64| rfc3339(t).get(..10).map(str::to_string);
+    let (a, b) = (day(h.first_seen?)?, day(h.last_seen?)?);
+    (a == b).then_some(a)
+}
+
 fn groups(out: &mut String, r: &Report) {
     let has_code = r.by.contains(&Dim::Code);
+    let day = one_day(&r.input);
+    // Within one day the time of day is enough; the caption names the day.
+    let time = |t: i64| {
+        let full = short(&rfc3339(t));
+        match &day {
+            Some(_) => full.get(11..).unwrap_or(&full).to_string(),
+            None => full,
+        }
+    };
     let _ = write!(
         out,
         "<section id=\"groups\">\n<h2>Top groups by {}</h2>\n<p>{} of {} groups, by count.{}</p>\n",
@@ -789,7 +810,12 @@ fn groups(out: &mut String, r: &Report) {
             String::new()
         }
     );
-    out.push_str("<table class=\"groups\"><caption>Ranked groups; times in UTC</caption><thead><tr><th scope=\"col\" class=\"n\">#</th>");
+    let _ = write!(
+        out,
+        "<table class=\"groups\"><caption>Ranked groups; times in UTC{}</caption><thead><tr>\
+         <th scope=\"col\" class=\"n\">#</th>",
+        day.as_ref().map_or_else(String::new, |d| format!(" on {d}"))
+    );
     for d in &r.by {
         let _ = write!(out, "<th scope=\"col\">{}</th>", d.as_str());
     }
@@ -835,14 +861,13 @@ fn groups(out: &mut String, r: &Report) {
         let _ = writeln!(
             out,
             "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td></tr>",
+             <td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td></tr>",
             human_us(g.latency_us.p50),
             human_us(g.latency_us.p99),
             human_us(g.latency_us.max),
-            short(&rfc3339(g.first_seen)),
-            short(&rfc3339(g.last_seen)),
-            g.onset
-                .map_or_else(|| "–".to_string(), |t| short(&rfc3339(t)))
+            time(g.first_seen),
+            time(g.last_seen),
+            g.onset.map_or_else(|| "–".to_string(), time)
         );
     }
     out.push_str("</tbody></table>\n");
@@ -929,7 +954,7 @@ fn card(out: &mut String, r: &Report, k: usize, g: &GroupReport) {
         for s in &g.samples {
             let _ = writeln!(
                 out,
-                "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td>\
+                "<tr><td class=\"mono\">{}</td><td class=\"mono t\">{}</td><td>{}</td>\
                  <td class=\"mono\">{}</td><td class=\"mono\">{}:{}</td></tr>",
                 s.trace_id.as_deref().map_or(Cow::Borrowed("–"), esc),
                 rfc3339(s.time),
