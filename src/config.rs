@@ -311,8 +311,11 @@ impl Config {
     /// Validates the command line of this process.
     pub fn from_env(cli: Cli) -> Result<Config, Error> {
         let mut config = Config::from_cli(cli, std::io::stdin().is_terminal())?;
-        let args = std::iter::once("bsaudit".to_string())
-            .chain(std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()));
+        let args = std::iter::once("bsaudit".to_string()).chain(
+            std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned()),
+        );
         let line = crate::render::html::command_line(args);
         match &mut config {
             Config::Report(c) => c.common.command_line = line,

@@ -98,7 +98,11 @@ fn report_page_renders_every_group_and_chart() {
     assert!(groups.len() >= 10, "{}", groups.len());
 
     let dom = run_browser(&browser, &dir, &page, &["--dump-dom".to_string()]);
-    assert!(dom.contains("<h1>BlobStore audit report</h1>"), "{}", &dom[..dom.len().min(300)]);
+    assert!(
+        dom.contains("<h1>BlobStore audit report</h1>"),
+        "{}",
+        &dom[..dom.len().min(300)]
+    );
     // Every group: its row, with its service and code in it, and its card.
     for (i, g) in groups.iter().enumerate() {
         let k = i + 1;
@@ -109,7 +113,10 @@ fn report_page_renders_every_group_and_chart() {
             .unwrap_or_else(|| panic!("row {k} missing"));
         let service = g["service"].as_str().expect("service");
         let code = g["code"].as_u64().expect("code");
-        assert!(row.contains(&format!("<td>{service}</td>")), "row {k}: {row}");
+        assert!(
+            row.contains(&format!("<td>{service}</td>")),
+            "row {k}: {row}"
+        );
         assert!(row.contains(&format!("<td>{code}</td>")), "row {k}: {row}");
         assert!(dom.contains(&format!("id=\"group-{k}\"")), "card {k}");
     }
@@ -136,7 +143,10 @@ fn report_page_renders_every_group_and_chart() {
     // Services table with a bar per figure.
     for s in json["services"].as_array().expect("services") {
         let name = s["service"].as_str().expect("name");
-        assert!(dom.contains(&format!("<th scope=\"row\">{name}</th>")), "{name}");
+        assert!(
+            dom.contains(&format!("<th scope=\"row\">{name}</th>")),
+            "{name}"
+        );
     }
     assert!(dom.matches("<svg class=\"bar\"").count() >= 4 * 6);
 

@@ -35,7 +35,10 @@ fn assert_self_contained(html: &str) {
         let tag = tag.split('>').next().unwrap_or("");
         let name = tag.split([' ', '\n']).next().unwrap_or("");
         assert!(
-            !["script", "img", "link", "iframe", "object", "embed", "image", "use"].contains(&name),
+            ![
+                "script", "img", "link", "iframe", "object", "embed", "image", "use"
+            ]
+            .contains(&name),
             "<{tag}>"
         );
         assert!(!tag.contains(" src=") && !tag.contains(" on"), "<{tag}>");
@@ -56,12 +59,29 @@ fn report_html() {
 #[test]
 fn report_html_every_group() {
     // All 17 groups: every one has a row and a card (fewer than the card cap).
-    let html = stdout(&["report", "testdata/cluster", "--top", "0", "--format", "html"]);
-    let json = stdout(&["report", "testdata/cluster", "--top", "0", "--format", "json"]);
+    let html = stdout(&[
+        "report",
+        "testdata/cluster",
+        "--top",
+        "0",
+        "--format",
+        "html",
+    ]);
+    let json = stdout(&[
+        "report",
+        "testdata/cluster",
+        "--top",
+        "0",
+        "--format",
+        "json",
+    ]);
     let groups = json.matches("\"count\":").count();
     assert!(groups >= 17, "{groups}");
     assert_eq!(html.matches("<tr class=\"group\"").count(), groups);
-    assert_eq!(html.matches("<article class=\"card group-card\"").count(), groups);
+    assert_eq!(
+        html.matches("<article class=\"card group-card\"").count(),
+        groups
+    );
     assert_self_contained(&html);
 }
 
@@ -93,7 +113,12 @@ fn log_bytes_stay_text() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let log = dir.join("audit.log");
     std::fs::write(&log, hostile_log()).expect("write log");
-    let html = stdout(&["report", log.to_str().expect("utf-8 path"), "--format", "html"]);
+    let html = stdout(&[
+        "report",
+        log.to_str().expect("utf-8 path"),
+        "--format",
+        "html",
+    ]);
     std::fs::remove_dir_all(&dir).ok();
     assert_self_contained(&html);
     assert!(!html.contains("<img"), "markup from the log became markup");

@@ -58,6 +58,9 @@ pub const LATENCY_EDGES_US: [u64; 20] = [
     100_000_000,
 ];
 
+/// Most group (or series) rows in a table; `--format csv` lists every one.
+pub const TABLE_GROUPS: usize = 500;
+
 /// The policy: nothing loads, inline style only, images only from `data:`.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
@@ -101,6 +104,23 @@ pub fn esc(s: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Most characters of one value from the logs shown (a path, a trace id, a service name): a
+/// longer one is cut with `…`, so that the page's size does not depend on line lengths.
+pub const MAX_TEXT: usize = 200;
+
+/// `s` cut to [`MAX_TEXT`] characters, with `…` when it was longer.
+pub fn clip(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(MAX_TEXT) {
+        Some((at, _)) => Cow::Owned(format!("{}…", &s[..at])),
+        None => Cow::Borrowed(s),
+    }
+}
+
+/// A value from the logs for the page: clipped ([`clip`]) and escaped ([`esc`]).
+pub fn text(s: &str) -> Cow<'_, str> {
+    Cow::Owned(esc(&clip(s)).into_owned())
 }
 
 /// A command line from its arguments, each quoted for a POSIX shell when it needs it.
@@ -384,7 +404,9 @@ pub fn latency_bins(h: &Histogram) -> [u64; LATENCY_EDGES_US.len()] {
     let mut bins = [0u64; LATENCY_EDGES_US.len()];
     for (index, n) in h.buckets() {
         let v = Histogram::bucket_lower_bound(index + 1).saturating_sub(1);
-        let bin = LATENCY_EDGES_US.partition_point(|&e| e <= v).saturating_sub(1);
+        let bin = LATENCY_EDGES_US
+            .partition_point(|&e| e <= v)
+            .saturating_sub(1);
         bins[bin] += n;
     }
     bins
@@ -407,7 +429,11 @@ pub fn latency_chart(h: &Histogram, p50: u64, p99: u64) -> String {
     let bins = latency_bins(h);
     let max = bins.iter().copied().max().unwrap_or(0).max(1);
     let w = BAR * bins.len() as f64;
-    let bin_of = |v: u64| LATENCY_EDGES_US.partition_point(|&e| e <= v).saturating_sub(1);
+    let bin_of = |v: u64| {
+        LATENCY_EDGES_US
+            .partition_point(|&e| e <= v)
+            .saturating_sub(1)
+    };
     let mut s = String::new();
     let _ = write!(
         s,
@@ -630,7 +656,10 @@ fn health(out: &mut String, h: &InputHealth) {
         ("files vanished", h.files_vanished.to_string()),
         ("files replaced", h.files_replaced.to_string()),
         ("files moved", h.files_moved.to_string()),
-        ("files outside the window", h.files_outside_window.to_string()),
+        (
+            "files outside the window",
+            h.files_outside_window.to_string(),
+        ),
         ("files ignored", h.files_ignored.to_string()),
         ("lines", h.lines.to_string()),
         ("records kept", h.records.to_string()),
@@ -669,7 +698,7 @@ fn health(out: &mut String, h: &InputHealth) {
             let _ = writeln!(
                 out,
                 "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&super::problem_path(p)),
+                text(&super::problem_path(p)),
                 esc(&p.kind),
                 esc(&p.message)
             );
@@ -700,8 +729,8 @@ fn services(out: &mut String, r: &Report) {
          </th><th scope=\"col\">p50</th><th scope=\"col\">p99</th><th scope=\"col\">max</th>\
          </tr></thead><tbody>\n",
     );
-    for s in &r.services {
-        let name = esc(&s.service);
+    for s in r.services.iter().take(TABLE_GROUPS) {
+        let name = text(&s.service);
         let rate = percent(s.error_rate);
         let lat = |label: &str, v: u64| {
             format!(
@@ -732,7 +761,15 @@ fn services(out: &mut String, r: &Report) {
             lat("max", s.latency_us.max),
         );
     }
-    out.push_str("</tbody></table>\n</section>\n");
+    out.push_str("</tbody></table>\n");
+    if r.services.len() > TABLE_GROUPS {
+        let _ = writeln!(
+            out,
+            "<p>{} more services are not in this page.</p>",
+            r.services.len() - TABLE_GROUPS
+        );
+    }
+    out.push_str("</section>\n");
 }
 
 fn group_label(r: &Report, g: &GroupReport) -> String {
@@ -753,9 +790,11 @@ fn report_chart(r: &Report) -> Option<TimeChart<'static>> {
         .filter(|g| !g.series.is_empty())
         .take(CHART_SERIES)
         .map(|g| ChartSeries {
-            label: group_label(r, g),
+            label: clip(&group_label(r, g)).into_owned(),
             values: g.series.clone(),
-            onset: g.onset.map(|t| ((t - span.start_ns(0)) / span.bucket_ns.max(1)) as usize),
+            onset: g
+                .onset
+                .map(|t| ((t - span.start_ns(0)) / span.bucket_ns.max(1)) as usize),
         })
         .collect();
     if series.is_empty() {
@@ -814,12 +853,15 @@ fn groups(out: &mut String, r: &Report) {
         out,
         "<table class=\"groups\"><caption>Ranked groups; times in UTC{}</caption><thead><tr>\
          <th scope=\"col\" class=\"n\">#</th>",
-        day.as_ref().map_or_else(String::new, |d| format!(" on {d}"))
+        day.as_ref()
+            .map_or_else(String::new, |d| format!(" on {d}"))
     );
     for d in &r.by {
         let _ = write!(out, "<th scope=\"col\">{}</th>", d.as_str());
     }
-    out.push_str("<th scope=\"col\" class=\"n\">count</th><th scope=\"col\" class=\"n\">share</th>");
+    out.push_str(
+        "<th scope=\"col\" class=\"n\">count</th><th scope=\"col\" class=\"n\">share</th>",
+    );
     if has_code {
         out.push_str("<th scope=\"col\">class</th><th scope=\"col\">message</th>");
     }
@@ -828,7 +870,7 @@ fn groups(out: &mut String, r: &Report) {
          <th scope=\"col\" class=\"n\">max</th><th scope=\"col\">first seen</th>\
          <th scope=\"col\">last seen</th><th scope=\"col\">onset</th></tr></thead><tbody>\n",
     );
-    for (i, g) in r.groups.iter().enumerate() {
+    for (i, g) in r.groups.iter().take(TABLE_GROUPS).enumerate() {
         let k = i + 1;
         let _ = write!(
             out,
@@ -840,7 +882,7 @@ fn groups(out: &mut String, r: &Report) {
             }
         );
         for &d in &r.by {
-            let _ = write!(out, "<td>{}</td>", esc(&g.value(d)));
+            let _ = write!(out, "<td>{}</td>", text(&g.value(d)));
         }
         let _ = write!(
             out,
@@ -871,6 +913,13 @@ fn groups(out: &mut String, r: &Report) {
         );
     }
     out.push_str("</tbody></table>\n");
+    if r.groups.len() > TABLE_GROUPS {
+        let _ = writeln!(
+            out,
+            "<p>{} more groups are not in this page: --format csv lists every one.</p>",
+            r.groups.len() - TABLE_GROUPS
+        );
+    }
     for (i, g) in r.groups.iter().take(DETAIL_GROUPS).enumerate() {
         card(out, r, i + 1, g);
     }
@@ -888,7 +937,7 @@ fn card(out: &mut String, r: &Report, k: usize, g: &GroupReport) {
         out,
         "<article class=\"card group-card\" id=\"group-{k}\">\n<h3>{k}. {}{} {}</h3>\n\
          <div class=\"cols\"><div><dl>",
-        esc(&group_label(r, g)),
+        text(&group_label(r, g)),
         g.meaning
             .as_ref()
             .map_or_else(String::new, |m| format!(" “{}”", esc(&m.message))),
@@ -956,10 +1005,10 @@ fn card(out: &mut String, r: &Report, k: usize, g: &GroupReport) {
                 out,
                 "<tr><td class=\"mono\">{}</td><td class=\"mono t\">{}</td><td>{}</td>\
                  <td class=\"mono\">{}</td><td class=\"mono\">{}:{}</td></tr>",
-                s.trace_id.as_deref().map_or(Cow::Borrowed("–"), esc),
+                s.trace_id.as_deref().map_or(Cow::Borrowed("–"), text),
                 rfc3339(s.time),
-                esc(&s.method),
-                esc(&s.path),
+                text(&s.method),
+                text(&s.path),
                 esc(&super::sample_file(s)),
                 s.line
             );
@@ -1105,18 +1154,14 @@ pub fn timeline_page(view: &TimelineView, h: &InputHealth, command: &str) -> Str
             onset: None,
         }],
     });
-    timeline_section(
-        &mut out,
-        "traffic",
-        "Requests per bucket",
-        traffic.as_ref(),
-    );
+    timeline_section(&mut out, "traffic", "Requests per bucket", traffic.as_ref());
     let with_errors: Vec<_> = view.series.iter().filter(|s| s.errors > 0).collect();
     let shown = if view.top == 0 {
         with_errors.len()
     } else {
         view.top.min(with_errors.len())
-    };
+    }
+    .min(TABLE_GROUPS);
     let errors_of = |s: &crate::timeline::SeriesView| -> Vec<u64> {
         s.points.iter().map(|p| p.errors).collect()
     };
@@ -1126,7 +1171,7 @@ pub fn timeline_page(view: &TimelineView, h: &InputHealth, command: &str) -> Str
         .map(|s| {
             let values = errors_of(s);
             ChartSeries {
-                label: series_label(s),
+                label: clip(&series_label(s)).into_owned(),
                 onset: crate::report::trend::onset(&values),
                 values,
             }
@@ -1163,7 +1208,7 @@ pub fn timeline_page(view: &TimelineView, h: &InputHealth, command: &str) -> Str
             "<tr class=\"group\" id=\"group-row-{k}\"><th scope=\"row\" class=\"n\">{k}</th>\
              <td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
              <td class=\"n\">{}</td><td>{onset}</td></tr>",
-            esc(&s.service),
+            text(&s.service),
             s.code.map(|c| c.to_string()).unwrap_or_default(),
             class_badge(s.class),
             s.requests,
@@ -1177,8 +1222,8 @@ pub fn timeline_page(view: &TimelineView, h: &InputHealth, command: &str) -> Str
     if shown < with_errors.len() || without > 0 {
         let _ = writeln!(
             out,
-            "<p>{} more series with errors not listed (--top 0 lists all); {without} series \
-             without errors; --format csv has every series.</p>",
+            "<p>{} more series with errors not listed (--top 0 lists up to {TABLE_GROUPS}); \
+             {without} series without errors; --format csv has every series.</p>",
             with_errors.len() - shown
         );
     }
@@ -1216,7 +1261,14 @@ mod tests {
 
     #[test]
     fn command_lines_quote_what_a_shell_would_split() {
-        let args = ["bsaudit", "report", "--fail-on", "error_rate>1%", "a b", "it's"];
+        let args = [
+            "bsaudit",
+            "report",
+            "--fail-on",
+            "error_rate>1%",
+            "a b",
+            "it's",
+        ];
         assert_eq!(
             command_line(args.map(String::from)),
             "bsaudit report --fail-on 'error_rate>1%' 'a b' 'it'\\''s'"
@@ -1238,7 +1290,10 @@ mod tests {
         assert_eq!(bins[14], 1, "2-5s");
         assert_eq!(bins[19], 1, "100s and over");
         let svg = latency_chart(&h, 150, 2_000_000);
-        assert_eq!(svg.matches("<rect class=\"bin\"").count(), LATENCY_EDGES_US.len());
+        assert_eq!(
+            svg.matches("<rect class=\"bin\"").count(),
+            LATENCY_EDGES_US.len()
+        );
         assert!(svg.contains("<title>100µs–200µs: 2</title>"), "{svg}");
         assert!(svg.contains(">p50<") && svg.contains(">p99<"));
     }
@@ -1275,7 +1330,10 @@ mod tests {
         let svg = time_chart(&c);
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert_eq!(svg.matches("class=\"onset\"").count(), 1);
-        assert!(svg.contains("onset of 1. EVIL&lt;b&gt;\\x1b 613: 2025-11-24 16:02:00"), "{svg}");
+        assert!(
+            svg.contains("onset of 1. EVIL&lt;b&gt;\\x1b 613: 2025-11-24 16:02:00"),
+            "{svg}"
+        );
         assert!(!svg.contains("<b>"));
         // The first line peaks at the last column, at the full height (y = TOP).
         assert!(svg.contains("<circle cx=\"884.0\" cy=\"22.0\""), "{svg}");
@@ -1301,9 +1359,23 @@ mod tests {
             .nth(1)
             .and_then(|p| p.split('"').next())
             .unwrap_or("");
-        assert!(points.split(' ').count() <= CHART_COLUMNS, "{}", points.len());
+        assert!(
+            points.split(' ').count() <= CHART_COLUMNS,
+            "{}",
+            points.len()
+        );
         // 10 000 buckets of 1 in 240-column chunks of 42: the peak column holds 42.
         assert!(svg.contains(">42</text>"), "the peak on the axis");
+    }
+
+    #[test]
+    fn long_log_values_are_clipped() {
+        let long = "é".repeat(MAX_TEXT + 5);
+        let shown = text(&long);
+        assert_eq!(shown.chars().count(), MAX_TEXT + 1);
+        assert!(shown.ends_with('…'));
+        assert_eq!(text("<a>"), "&lt;a&gt;");
+        assert_eq!(clip("short"), "short");
     }
 
     #[test]
