@@ -1021,6 +1021,17 @@ fn card(out: &mut String, r: &Report, k: usize, g: &GroupReport) {
 fn timeline_section(out: &mut String, id: &str, heading: &str, chart: Option<&TimeChart>) {
     let _ = write!(out, "<section id=\"{id}\">\n<h2>{heading}</h2>\n");
     match chart {
+        Some(c) if c.series.len() == 1 && c.series.iter().all(|s| s.onset.is_none()) => {
+            let _ = writeln!(
+                out,
+                "<figure>{}<figcaption>{}: {} in all, peak {} in one bucket. Hover a column \
+                 for the counts.</figcaption></figure>",
+                time_chart(c),
+                esc(&c.series[0].label),
+                c.series[0].values.iter().sum::<u64>(),
+                c.series[0].values.iter().copied().max().unwrap_or(0)
+            );
+        }
         Some(c) => {
             let _ = write!(
                 out,
