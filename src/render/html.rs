@@ -632,10 +632,10 @@ fn health(out: &mut String, h: &InputHealth) {
     out.push_str("<section id=\"health\">\n<h2>Input health</h2>\n");
     let not_full = h.files_skipped + h.files_partial + h.files_vanished + h.files_replaced;
     if h.incomplete() {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<p class=\"status-bad\"><strong>Incomplete input:</strong> {} of the files listed \
-             were not read in full; the numbers below undercount.</p>\n",
+             were not read in full; the numbers below undercount.</p>",
             h.problems.len().max(not_full as usize)
         );
     } else {
@@ -964,10 +964,10 @@ fn card(out: &mut String, r: &Report, k: usize, g: &GroupReport) {
         }
         None => {}
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<dt>records</dt><dd>{} ({} of the service)</dd><dt>seen</dt><dd>{} to {}</dd>\
-         <dt>rising since</dt><dd>{}</dd><dt>response bytes</dt><dd>{}</dd></dl></div>\n",
+         <dt>rising since</dt><dd>{}</dd><dt>response bytes</dt><dd>{}</dd></dl></div>",
         g.count,
         percent(g.share),
         short(&rfc3339(g.first_seen)),
@@ -979,13 +979,13 @@ fn card(out: &mut String, r: &Report, k: usize, g: &GroupReport) {
         human_bytes(g.resp_bytes)
     );
     let l = &g.latency_us;
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<div><table class=\"quantiles\"><caption>Latency</caption><thead><tr>\
          <th scope=\"col\">p50</th><th scope=\"col\">p90</th><th scope=\"col\">p99</th>\
          <th scope=\"col\">max</th><th scope=\"col\">mean</th></tr></thead><tbody><tr>\
          <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-         <td class=\"n\">{}</td><td class=\"n\">{}</td></tr></tbody></table>{}</div></div>\n",
+         <td class=\"n\">{}</td><td class=\"n\">{}</td></tr></tbody></table>{}</div></div>",
         human_us(l.p50),
         human_us(l.p90),
         human_us(l.p99),
