@@ -129,3 +129,25 @@ fn log_bytes_stay_text() {
     );
     assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;"));
 }
+
+#[test]
+fn diff_has_no_html_format() {
+    let out = Command::new(cargo_bin("bsaudit"))
+        .args([
+            "diff",
+            "testdata/cluster",
+            "--baseline",
+            "prev",
+            "--last",
+            "30m",
+            "--format",
+            "html",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("bsaudit runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("diff has no --format html"), "{err}");
+}
