@@ -333,7 +333,7 @@ pub fn time_chart(chart: &TimeChart) -> String {
             );
         }
         s.push_str("</g>");
-        if let Some(o) = se.onset {
+        if let Some(o) = se.onset.filter(|&o| o < buckets) {
             let c = o / per;
             let t = chart.times.get(o).map_or("", |t| t.as_str());
             let _ = write!(
@@ -792,9 +792,9 @@ fn report_chart(r: &Report) -> Option<TimeChart<'static>> {
         .map(|g| ChartSeries {
             label: clip(&group_label(r, g)).into_owned(),
             values: g.series.clone(),
-            onset: g
-                .onset
-                .map(|t| ((t - span.start_ns(0)) / span.bucket_ns.max(1)) as usize),
+            onset: g.onset.and_then(|t| {
+                usize::try_from(t.saturating_sub(span.start_ns(0)) / span.bucket_ns.max(1)).ok()
+            }),
         })
         .collect();
     if series.is_empty() {

@@ -484,6 +484,17 @@ mod renderer_tests {
     }
 
     #[test]
+    fn html_shows_hostile_bytes_as_text() {
+        let html = render(Format::Html);
+        assert!(!html.chars().any(|c| c.is_control() && c != '\n'), "{html}");
+        assert!(html.contains("<td>EVIL\\x1b]0;x\\x07</td>"), "{html}");
+        assert!(html.contains("/x/\\x1b[2J`|pwn`"));
+        assert!(html.contains("<tr class=\"group\" id=\"group-row-1\">"));
+        assert_eq!(html.matches("<polyline").count(), 1, "one charted group");
+        assert_eq!(html.matches("class=\"onset\"").count(), 1);
+    }
+
+    #[test]
     fn csv_is_exact_and_json_is_the_v1_schema() {
         let csv_text = render(Format::Csv);
         let mut rows = ::csv::Reader::from_reader(csv_text.as_bytes());
