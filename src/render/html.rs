@@ -573,7 +573,7 @@ tbody tr:nth-child(even){background:var(--band)}
 .card .cols{display:flex;flex-wrap:wrap;gap:18px}.card .cols>div{flex:1 1 320px}
 .card dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:4px 0}
 .card dt{color:var(--muted)}.card dd{margin:0}
-.samples td{font-size:12.5px}
+.samples{width:100%}.samples td{font-size:12.5px;overflow-wrap:anywhere}.samples td.t{overflow-wrap:normal}
 .legend td{white-space:nowrap}
 footer{margin-top:32px;color:var(--muted);font-size:12px}
 @media print{body{max-width:none;padding:0}nav,.hover{display:none}.card{break-inside:avoid}}
@@ -646,7 +646,7 @@ fn health(out: &mut String, h: &InputHealth) {
     }
     out.push_str(
         "<div class=\"health\">\
-         <table><caption>Files and lines</caption><tbody>\n",
+         <table><caption>Files</caption><tbody>\n",
     );
     let rows: [(&str, String); 16] = [
         ("files read", h.files.to_string()),
@@ -669,7 +669,11 @@ fn health(out: &mut String, h: &InputHealth) {
         ("oversized lines", h.oversized.to_string()),
         ("incomplete last lines", h.incomplete_tail.to_string()),
     ];
+    // Files in one table, lines in the next, side by side.
     for (label, value) in rows {
+        if label == "lines" {
+            out.push_str("</tbody></table>\n<table><caption>Lines</caption><tbody>\n");
+        }
         let _ = writeln!(
             out,
             "<tr><th scope=\"row\">{label}</th><td class=\"n\">{value}</td></tr>"
@@ -1003,7 +1007,7 @@ fn card(out: &mut String, r: &Report, k: usize, g: &GroupReport) {
         for s in &g.samples {
             let _ = writeln!(
                 out,
-                "<tr><td class=\"mono\">{}</td><td class=\"mono t\">{}</td><td>{}</td>\
+                "<tr><td class=\"mono t\">{}</td><td class=\"mono t\">{}</td><td>{}</td>\
                  <td class=\"mono\">{}</td><td class=\"mono\">{}:{}</td></tr>",
                 s.trace_id.as_deref().map_or(Cow::Borrowed("–"), text),
                 rfc3339(s.time),
