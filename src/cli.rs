@@ -343,6 +343,8 @@ pub enum FormatArg {
     Csv,
     /// Markdown, for an incident ticket.
     Markdown,
+    /// One self-contained HTML page with SVG charts (report and timeline).
+    Html,
     /// Prometheus text exposition format 0.0.4 for node_exporter's textfile collector
     /// (report only).
     Prometheus,

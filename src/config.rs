@@ -180,6 +180,9 @@ pub struct Common {
     pub clock: Clock,
     /// Notes for stderr about the command line itself (an old option name).
     pub notes: Vec<String>,
+    /// The command line as a shell would take it back (`bsaudit` and the arguments), for
+    /// output that records how it was made (HTML); empty unless set by [`Config::from_env`].
+    pub command_line: String,
 }
 
 impl Common {
@@ -317,7 +320,19 @@ impl Config {
 
     /// Validates the command line of this process.
     pub fn from_env(cli: Cli) -> Result<Config, Error> {
-        Config::from_cli(cli, std::io::stdin().is_terminal())
+        let mut config = Config::from_cli(cli, std::io::stdin().is_terminal())?;
+        let args = std::iter::once("bsaudit".to_string()).chain(
+            std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned()),
+        );
+        let line = crate::render::html::command_line(args);
+        match &mut config {
+            Config::Report(c) => c.common.command_line = line,
+            Config::Timeline(c) => c.common.command_line = line,
+            _ => {}
+        }
+        Ok(config)
     }
 }
 
@@ -435,6 +450,7 @@ fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Resu
         } else {
             Vec::new()
         },
+        command_line: String::new(),
     };
     if !common.window_is_relative() {
         // Nothing waits for the input: an empty window is a usage error now.
@@ -844,6 +860,12 @@ fn format(arg: FormatArg, command: &str) -> Result<Format, Error> {
         FormatArg::Json => Format::Json,
         FormatArg::Csv => Format::Csv,
         FormatArg::Markdown => Format::Markdown,
+        FormatArg::Html if command == "diff" => {
+            return Err(usage(
+                "diff has no --format html (report and timeline do)".to_string(),
+            ));
+        }
+        FormatArg::Html => Format::Html,
         FormatArg::Prometheus => {
             return Err(usage(format!(
                 "--format prometheus is written by `report`, not `{command}`"

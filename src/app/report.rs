@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::fail_on::Facts;
 use crate::input::discover::Discovery;
 use crate::metrics;
-use crate::render;
+use crate::render::{self, ReportRenderer as _};
 use crate::report::{self, InputHealth};
 use crate::tally::Tally;
 use crate::timeline;
@@ -72,7 +72,13 @@ pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
         // Label values are escaped as the format asks; other bytes stay, exact for a parser.
         write_output(&c.output, false, |out| render::prometheus::write(&m, out))?;
     } else {
-        let render = |out: &mut dyn Write| render::report_with(&report, c.format, &c.layout, out);
+        let render = |out: &mut dyn Write| match c.format {
+            render::Format::Html => render::html::HtmlRenderer {
+                command: c.common.command_line.clone(),
+            }
+            .report(&report, out),
+            _ => render::report_with(&report, c.format, &c.layout, out),
+        };
         // The table and Markdown escape every byte from the logs themselves, and the table
         // may be coloured: no terminal pass for them.
         let check = !matches!(c.format, render::Format::Table | render::Format::Markdown);
@@ -114,7 +120,7 @@ pub(super) fn run_timeline(c: TimelineConfig) -> Result<Outcome, Error> {
         return no_records(&c.common, &health);
     }
     write_output(&c.output, true, |out| {
-        render::timeline::write(&view, c.format, out)
+        render::timeline::write(&view, &health, &c.common.command_line, c.format, out)
     })?;
     summary_line(c.common.quiet, &health);
     if explain_unmatched(&c.common, found, &summary.input)? {

@@ -17,6 +17,11 @@ pub fn write(diff: &Diff, format: Format, top: usize, out: &mut dyn Write) -> io
         Format::Csv => csv(diff, out),
         Format::Table => table(diff, top, out),
         Format::Markdown => markdown(diff, top, out),
+        // The configuration refuses `diff --format html`; this keeps a library caller honest.
+        Format::Html => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "diff has no HTML format",
+        )),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod csv;
 pub mod diff;
 pub mod fail_on;
 pub mod hops;
+pub mod html;
 pub mod invalid;
 pub mod json;
 pub mod layout;
@@ -36,6 +37,8 @@ pub enum Format {
     Csv,
     /// GitHub-flavoured Markdown for an incident ticket.
     Markdown,
+    /// One self-contained HTML page with inline SVG charts.
+    Html,
 }
 
 /// Lays out a report in one output format.
@@ -51,6 +54,7 @@ pub fn renderer(format: Format) -> Box<dyn ReportRenderer> {
         Format::Json => Box::new(json::JsonRenderer),
         Format::Csv => Box::new(csv::CsvRenderer),
         Format::Markdown => Box::new(markdown::MarkdownRenderer),
+        Format::Html => Box::new(html::HtmlRenderer::default()),
     }
 }
 
@@ -479,6 +483,17 @@ mod renderer_tests {
             md.contains("Rising since 2025-11-24T16:01:00.000000Z"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn html_shows_hostile_bytes_as_text() {
+        let html = render(Format::Html);
+        assert!(!html.chars().any(|c| c.is_control() && c != '\n'), "{html}");
+        assert!(html.contains("<td>EVIL\\x1b]0;x\\x07</td>"), "{html}");
+        assert!(html.contains("/x/\\x1b[2J`|pwn`"));
+        assert!(html.contains("<tr class=\"group\" id=\"group-row-1\">"));
+        assert_eq!(html.matches("<polyline").count(), 1, "one charted group");
+        assert_eq!(html.matches("class=\"onset\"").count(), 1);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use super::Format;
 use super::sparkline;
+use crate::report::InputHealth;
 use crate::timeline::TimelineView;
 
 /// Columns of the chart; more buckets are summed into columns of equal width.
@@ -14,9 +15,17 @@ const CHART_COLUMNS: usize = 60;
 /// Series without errors named in the note under the chart; the rest are counted.
 const LEFT_OUT_NAMED: usize = 6;
 
-/// Writes the timeline in `format`.
-pub fn write(view: &TimelineView, format: Format, out: &mut dyn Write) -> io::Result<()> {
+/// Writes the timeline in `format`; the HTML page also shows the input `health` and the
+/// `command` line.
+pub fn write(
+    view: &TimelineView,
+    health: &InputHealth,
+    command: &str,
+    format: Format,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
+        Format::Html => super::html::timeline(view, health, command, out),
         Format::Json => super::json::write(view, out),
         Format::Csv => csv(view, out),
         Format::Table => chart(view, out),
