@@ -177,6 +177,25 @@ pub struct Common {
     pub clock: Clock,
     /// Notes for stderr about the command line itself (an old option name).
     pub notes: Vec<String>,
+    /// `--state`: read only what is new since the last run (summarize and report).
+    pub state: Option<StateOpts>,
+}
+
+/// `--state FILE [--reset]`.
+#[derive(Clone, Debug)]
+pub struct StateOpts {
+    /// The state file.
+    pub path: PathBuf,
+    /// Ignore what it holds and start over.
+    pub reset: bool,
+}
+
+fn state_opts(args: crate::cli::StateArgs) -> Result<Option<StateOpts>, Error> {
+    match (args.state, args.reset) {
+        (Some(path), reset) => Ok(Some(StateOpts { path, reset })),
+        (None, true) => Err(usage("--reset needs --state FILE".to_string())),
+        (None, false) => Ok(None),
+    }
 }
 
 impl Common {
@@ -425,6 +444,7 @@ fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Resu
         } else {
             Vec::new()
         },
+        state: None,
     };
     if !common.window_is_relative() {
         // Nothing waits for the input: an empty window is a usage error now.
@@ -452,8 +472,10 @@ fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConf
         .iter()
         .map(|r| Rule::parse(r).map_err(usage))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut c = common(args.input, args.filter, stdin_is_terminal)?;
+    c.state = state_opts(args.state)?;
     Ok(ReportConfig {
-        common: common(args.input, args.filter, stdin_is_terminal)?,
+        common: c,
         report: ReportOptions {
             top: args.top,
             all: args.all,
@@ -632,8 +654,10 @@ fn summarize_config(
     if args.max_groups == 0 {
         return Err(usage("--max-groups must be at least 1".to_string()));
     }
+    let mut c = common(args.input, args.filter, stdin_is_terminal)?;
+    c.state = state_opts(args.state)?;
     Ok(SummarizeConfig {
-        common: common(args.input, args.filter, stdin_is_terminal)?,
+        common: c,
         grouping: Grouping {
             dims: Dims::parse(&args.by).map_err(usage)?,
             all: args.all,

@@ -39,6 +39,7 @@ pub mod input;
 pub mod render;
 pub mod report;
 pub mod scan;
+pub mod state;
 pub mod stats;
 pub mod summary;
 pub mod tally;

@@ -34,6 +34,7 @@ fn with_window(
         clock: common.clock.clone(),
         // Already printed for the incident.
         notes: Vec::new(),
+        state: None,
     }
 }
 
