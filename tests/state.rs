@@ -244,3 +244,48 @@ fn truncation_and_reset_are_said_and_counted() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--reset"), "{stderr}");
 }
+
+#[test]
+fn rename_rotation_is_followed_by_inode_and_summarize_takes_state_too() {
+    let pool = pool();
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("auditlog");
+    std::fs::create_dir(&dir).expect("dir");
+    let state = root.path().join("st");
+    let out = root.path().join("s.bsum");
+    std::fs::write(dir.join("1-0"), pool[0..10].concat()).expect("write");
+    let summarize = || {
+        let (code, _, stderr) = run(&[
+            "summarize",
+            "-q",
+            "--state",
+            &state.display().to_string(),
+            "-o",
+            &out.display().to_string(),
+            &dir.display().to_string(),
+        ]);
+        assert!(code == 0 || code == 1, "{stderr}");
+        let v = report(&[out.display().to_string()]);
+        (v, stderr)
+    };
+    let (first, _) = summarize();
+    // logrotate's rename + create: the old file keeps its inode under a new name.
+    std::fs::rename(dir.join("1-0"), dir.join("2-0")).expect("rename");
+    let mut old = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("2-0"))
+        .expect("open");
+    old.write_all(&pool[10..12].concat()).expect("append");
+    std::fs::write(dir.join("3-0"), pool[12..17].concat()).expect("create");
+    let (second, stderr) = summarize();
+    assert!(
+        !stderr.contains("truncated") && !stderr.contains("gone"),
+        "{stderr}"
+    );
+    let full = report(&[dir.display().to_string()]);
+    assert_eq!(counts(&second), counts(&full));
+    assert!(
+        second["input"]["records"].as_u64() > first["input"]["records"].as_u64(),
+        "{second}"
+    );
+}
