@@ -136,6 +136,16 @@ pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opene
         modified.is_some_and(|m| now.duration_since(m).map_or(true, |age| age < LIVE_WINDOW));
     let file = Arc::new(file);
     if compression == Compression::Plain
+        && let Some((0, end)) = input.range
+    {
+        // A file read from its start up to a line end: windows, as for a whole file.
+        return Ok(Opened::Windows {
+            file,
+            len: end.min(len),
+            live: input.newest_in_dir || recent,
+        });
+    }
+    if compression == Compression::Plain
         && let Some((start, end)) = input.range
     {
         // Only the new bytes of a file read before, as one stream; never past `end`.
