@@ -115,7 +115,10 @@ pub(super) fn gather_incremental(
             summary = scan(f, None)?;
             offset = now.size;
         }
+        // Each scan of it names it once more: one name (per path it had) is enough.
         summary.input.files = 1;
+        summary.input.sources.dedup();
+        summary.input.problems.dedup();
         st.files.push(FileState {
             path: f.display.clone(),
             dev: id.dev,
@@ -149,6 +152,8 @@ pub(super) fn gather_incremental(
     }
     total += &tails;
     total.input.files = st.files.len() as u64;
+    total.input.sources.dedup();
+    total.input.problems.dedup();
     total.input.files_ignored = found.ignored.len() as u64;
     save(&opts.path, &st)?;
     Ok(total)
