@@ -289,3 +289,51 @@ fn rename_rotation_is_followed_by_inode_and_summarize_takes_state_too() {
         "{second}"
     );
 }
+
+#[test]
+fn compressed_files_are_kept_until_they_change_then_read_whole() {
+    use flate2::{Compression, write::GzEncoder};
+    let pool = pool();
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("auditlog");
+    std::fs::create_dir(&dir).expect("dir");
+    let gz = |lines: std::ops::Range<usize>| -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+        e.write_all(&pool[lines].concat()).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    std::fs::write(dir.join("1-0.gz"), gz(0..30)).expect("write");
+    let state = root.path().join("st");
+    let run_state = || {
+        let mut all = vec![
+            "report".to_string(),
+            "--format".into(),
+            "json".into(),
+            "--all".into(),
+            "--top".into(),
+            "0".into(),
+            "--state".into(),
+            state.display().to_string(),
+            dir.display().to_string(),
+        ];
+        all.insert(1, "-q".into());
+        let (code, stdout, stderr) = run(&all);
+        assert!(code == 0 || code == 1, "{stderr}");
+        let v: Value = serde_json::from_str(&stdout).expect("json");
+        (v, stderr)
+    };
+    let full = || report(&[dir.display().to_string()]);
+    let (a, _) = run_state();
+    assert_eq!(counts(&a), counts(&full()));
+    let (b, stderr) = run_state();
+    assert!(!stderr.contains("changed"), "{stderr}");
+    assert_eq!(counts(&b), counts(&full()));
+    // Rewritten with more lines: read whole again, not added to what it held.
+    std::fs::write(dir.join("1-0.gz"), gz(0..45)).expect("write");
+    let (c, _) = run_state();
+    assert_eq!(counts(&c), counts(&full()));
+    assert_eq!(
+        c["input"]["records"].as_u64(),
+        full()["input"]["records"].as_u64()
+    );
+}
