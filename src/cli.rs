@@ -261,6 +261,9 @@ pub struct SummarizeArgs {
     pub input: InputArgs,
 
     #[command(flatten)]
+    pub state: StateArgs,
+
+    #[command(flatten)]
     pub filter: FilterArgs,
 
     /// Keep every code in the --by groups, successes and benign codes included.
@@ -284,6 +287,20 @@ pub struct SummarizeArgs {
     /// Where to write the summary (`-` for standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,
+}
+
+/// Incremental runs: `--state FILE` and `--reset`.
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// Read only what is new since the last run with this state file (per file: identity,
+    /// offset read, summary so far), and update it. Renamed files are found by inode;
+    /// truncated or replaced ones are read again; deleted ones keep their counts.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Forget what the --state file holds and read everything again.
+    #[arg(long)]
+    pub reset: bool,
 }
 
 /// Options of `bsaudit merge`.
@@ -487,6 +504,9 @@ pub struct FilterArgs {
 pub struct ReportArgs {
     #[command(flatten)]
     pub input: InputArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
 
     #[command(flatten)]
     pub filter: FilterArgs,

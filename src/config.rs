@@ -183,6 +183,25 @@ pub struct Common {
     /// The command line as a shell would take it back (`bsaudit` and the arguments), for
     /// output that records how it was made (HTML); empty unless set by [`Config::from_env`].
     pub command_line: String,
+    /// `--state`: read only what is new since the last run (summarize and report).
+    pub state: Option<StateOpts>,
+}
+
+/// `--state FILE [--reset]`.
+#[derive(Clone, Debug)]
+pub struct StateOpts {
+    /// The state file.
+    pub path: PathBuf,
+    /// Ignore what it holds and start over.
+    pub reset: bool,
+}
+
+fn state_opts(args: crate::cli::StateArgs) -> Result<Option<StateOpts>, Error> {
+    match (args.state, args.reset) {
+        (Some(path), reset) => Ok(Some(StateOpts { path, reset })),
+        (None, true) => Err(usage("--reset needs --state FILE".to_string())),
+        (None, false) => Ok(None),
+    }
 }
 
 impl Common {
@@ -451,6 +470,7 @@ fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Resu
             Vec::new()
         },
         command_line: String::new(),
+        state: None,
     };
     if !common.window_is_relative() {
         // Nothing waits for the input: an empty window is a usage error now.
@@ -499,8 +519,10 @@ fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConf
         .iter()
         .map(|r| Rule::parse(r).map_err(usage))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut c = common(args.input, args.filter, stdin_is_terminal)?;
+    c.state = state_opts(args.state)?;
     Ok(ReportConfig {
-        common: common(args.input, args.filter, stdin_is_terminal)?,
+        common: c,
         report: ReportOptions {
             top: if prometheus { 0 } else { args.top },
             all: args.all || prometheus,
@@ -687,8 +709,10 @@ fn summarize_config(
     if args.max_groups == 0 {
         return Err(usage("--max-groups must be at least 1".to_string()));
     }
+    let mut c = common(args.input, args.filter, stdin_is_terminal)?;
+    c.state = state_opts(args.state)?;
     Ok(SummarizeConfig {
-        common: common(args.input, args.filter, stdin_is_terminal)?,
+        common: c,
         grouping: Grouping {
             dims: Dims::parse(&args.by).map_err(usage)?,
             all: args.all,

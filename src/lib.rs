@@ -41,6 +41,7 @@ pub mod output;
 pub mod render;
 pub mod report;
 pub mod scan;
+pub mod state;
 pub mod stats;
 pub mod summary;
 pub mod tally;

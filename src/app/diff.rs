@@ -35,6 +35,7 @@ fn with_window(
         // Already printed for the incident.
         notes: Vec::new(),
         command_line: common.command_line.clone(),
+        state: None,
     }
 }
 

@@ -44,7 +44,7 @@ pub(super) fn prepare(common: &Common) -> Result<(Discovery, Vec<(String, Summar
         }
     }
     found.files = logs;
-    if found.files.is_empty() && summaries.is_empty() {
+    if found.files.is_empty() && summaries.is_empty() && common.state.is_none() {
         return Err(Error::NoInput(format!(
             "no audit log files found in {}",
             describe_inputs(&common.inputs)
@@ -110,7 +110,12 @@ pub(super) fn gather(
         file_rank: file_rank(&found),
         spill_groups: common.spill_groups,
     };
-    let (summary, scan) = if found.files.is_empty() {
+    let (summary, scan) = if let Some(opts) = &common.state {
+        let filter = windowed(common, None)?;
+        let scope = scope_of(grouping, &filter);
+        let s = super::state::gather_incremental(common, opts, &found, &spec, scope)?;
+        (s, None)
+    } else if found.files.is_empty() {
         let filter = windowed(common, newest_summary)?;
         (Summary::empty(scope_of(grouping, &filter)), None)
     } else {

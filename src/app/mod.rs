@@ -11,6 +11,7 @@ mod gather;
 mod hops;
 mod lines;
 mod report;
+mod state;
 mod summarize;
 mod trace;
 

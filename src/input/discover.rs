@@ -44,6 +44,9 @@ pub struct InputFile {
     /// engine checks before and after reading, so that a file replaced, renamed away or cut
     /// meanwhile is reported rather than silently read as something else.
     pub id: Option<FileId>,
+    /// Read only the bytes `[start, end)` of this plain file (an incremental run's new
+    /// bytes; `start` is a line start). `None` reads the whole file.
+    pub range: Option<(u64, u64)>,
 }
 
 /// A file's identity on its file system: a path can come to name another file (rename
@@ -152,6 +155,7 @@ pub fn discover(inputs: &[InputKind], follow_links: bool) -> Discovery {
                     regular: false,
                     newest_in_dir: false,
                     id: None,
+                    range: None,
                 });
                 continue;
             }
@@ -278,6 +282,7 @@ fn add_file(
         regular: meta.is_file(),
         newest_in_dir: false,
         id: Some(FileId::of(meta)),
+        range: None,
     });
 }
 

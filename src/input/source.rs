@@ -135,6 +135,32 @@ pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opene
     let recent =
         modified.is_some_and(|m| now.duration_since(m).map_or(true, |age| age < LIVE_WINDOW));
     let file = Arc::new(file);
+    if compression == Compression::Plain
+        && let Some((0, end)) = input.range
+    {
+        // A file read from its start up to a line end: windows, as for a whole file.
+        return Ok(Opened::Windows {
+            file,
+            len: end.min(len),
+            live: input.newest_in_dir || recent,
+        });
+    }
+    if compression == Compression::Plain
+        && let Some((start, end)) = input.range
+    {
+        // Only the new bytes of a file read before, as one stream; never past `end`.
+        let end = end.max(start);
+        let reader = Bounded {
+            file: Arc::clone(&file),
+            pos: start,
+            remaining: end - start,
+        };
+        return stream(
+            Counting::boxed(reader, on_read),
+            Some(Compression::Plain),
+            Some((file, end)),
+        );
+    }
     if compression == Compression::Plain {
         return Ok(Opened::Windows {
             file,
