@@ -30,6 +30,7 @@ pub mod dims;
 pub mod engine;
 pub mod error;
 pub mod escape;
+pub mod export;
 pub mod exit;
 pub mod fail_on;
 pub mod filter;
