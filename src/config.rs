@@ -9,9 +9,8 @@ use std::path::PathBuf;
 
 use crate::cli::{
     Cli, CodesArgs, CodesFormatArg, ColorArg, CommandArgs, DiffArgs, ExportArgs, ExportFormatArg,
-    FilterArgs, FormatArg,
-    HopsArgs, InputArgs, LinesArgs, LinesFormatArg, LookArgs, ReportArgs, SummarizeArgs,
-    TimelineArgs, TraceArgs, ViewFormatArg,
+    FilterArgs, FormatArg, HopsArgs, InputArgs, LinesArgs, LinesFormatArg, LookArgs, ReportArgs,
+    SummarizeArgs, TimelineArgs, TraceArgs, ViewFormatArg,
 };
 use crate::codes::CodeTable;
 use crate::dims::{Dim, Dims};

@@ -114,7 +114,11 @@ fn duckdb_and_chdb_give_the_reports_numbers() {
             &expected,
             "{engine}"
         );
-        assert_eq!(got["all"][engine].as_array().expect(engine), &every, "{engine}");
+        assert_eq!(
+            got["all"][engine].as_array().expect(engine),
+            &every,
+            "{engine}"
+        );
     }
 }
 
@@ -144,7 +148,10 @@ fn lines_that_are_not_records_are_counted_not_exported() {
     for line in text.lines() {
         let v: Value = serde_json::from_str(line).expect("a JSON object per line");
         assert!(v["line"].as_u64().is_some_and(|n| n > 0), "{line}");
-        assert!(v["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{line}");
+        assert!(
+            v["time"].as_str().is_some_and(|t| t.ends_with('Z')),
+            "{line}"
+        );
     }
     assert!(matches!(code, 0 | 2), "{err}");
 }
@@ -187,16 +194,32 @@ fn rows_name_their_file_and_line() {
     assert_eq!(first["disk"], 233);
     assert_eq!(first["trace_id"], "df76e80ad7256c06");
     assert_eq!(first["line"], 431);
-    assert!(first["resp_header"].as_str().is_some_and(|h| h.contains("df76e80ad7256c06")));
+    assert!(
+        first["resp_header"]
+            .as_str()
+            .is_some_and(|h| h.contains("df76e80ad7256c06"))
+    );
     // The raw line at that place is the record.
     let file = first["file"].as_str().expect("file");
     assert!(file.ends_with("a-2gse2gw.zst"), "{file}");
-    assert!(lines.lines().next().is_some_and(|l| l.contains("df76e80ad7256c06")));
+    assert!(
+        lines
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("df76e80ad7256c06"))
+    );
 }
 
 #[test]
 fn parquet_needs_a_file_and_failures_leave_nothing() {
-    let (code, _, err) = run(&["export", "--format", "parquet", "-o", "-", "testdata/cluster"]);
+    let (code, _, err) = run(&[
+        "export",
+        "--format",
+        "parquet",
+        "-o",
+        "-",
+        "testdata/cluster",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("cannot be streamed"), "{err}");
     let (code, _, err) = run(&["codes", "--format", "parquet"]);
@@ -226,7 +249,13 @@ fn parquet_needs_a_file_and_failures_leave_nothing() {
 fn codes_export_every_row() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = dir.path().join("codes.csv");
-    export(&["codes", "--format", "csv", "-o", csv.to_str().expect("utf-8")]);
+    export(&[
+        "codes",
+        "--format",
+        "csv",
+        "-o",
+        csv.to_str().expect("utf-8"),
+    ]);
     let (_, stdout_csv, _) = run(&["codes", "--format", "csv"]);
     assert_eq!(std::fs::read_to_string(&csv).expect("csv"), stdout_csv);
     let (code, ndjson, _) = run(&["codes", "--format", "ndjson", "6xx"]);
@@ -235,6 +264,9 @@ fn codes_export_every_row() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json"))
         .collect();
-    assert_eq!(rows.len(), stdout_csv.lines().filter(|l| l.starts_with('6')).count());
+    assert_eq!(
+        rows.len(),
+        stdout_csv.lines().filter(|l| l.starts_with('6')).count()
+    );
     assert!(rows.iter().all(|r| r["owner"] == "BLOBNODE"));
 }

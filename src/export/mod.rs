@@ -248,7 +248,9 @@ mod tests {
         let Outcome::Record(rec) = classify(line.as_bytes(), false, 1 << 20) else {
             panic!("not a record");
         };
-        let classes = crate::codes::CodeTable::builtin().expect("table").class_map();
+        let classes = crate::codes::CodeTable::builtin()
+            .expect("table")
+            .class_map();
         let origin = Origin {
             node: "n1",
             file: "f",
@@ -299,7 +301,10 @@ mod tests {
         );
         let with = row_of(LINE, true);
         assert_eq!(with.len(), COLUMNS.len());
-        assert_eq!(with[19], t("{\"Host\":\"10.9.1.12:8889\",\"IP\":\"10.0.143.204\"}"));
+        assert_eq!(
+            with[19],
+            t("{\"Host\":\"10.9.1.12:8889\",\"IP\":\"10.0.143.204\"}")
+        );
     }
 
     #[test]

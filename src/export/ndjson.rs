@@ -46,7 +46,9 @@ pub fn write_row(out: &mut dyn Write, columns: &[&Column], row: &Row<'_>) -> io:
         }
         write!(out, "\"{}\":", c.name)?;
         match v {
-            Value::Text(t) => serde_json::to_writer(&mut *out, t.as_ref()).map_err(io::Error::from)?,
+            Value::Text(t) => {
+                serde_json::to_writer(&mut *out, t.as_ref()).map_err(io::Error::from)?
+            }
             Value::Int32(n) => write!(out, "{n}")?,
             Value::UInt64(n) => write!(out, "{n}")?,
             Value::Time(ns) => write!(out, "\"{}\"", rfc3339_ns(*ns))?,

@@ -209,7 +209,10 @@ mod tests {
             assert_eq!(t.get_fields().len(), columns(headers).count());
         }
         let m = message_type(false);
-        assert!(m.contains("required int64 time (TIMESTAMP(NANOS,true));"), "{m}");
+        assert!(
+            m.contains("required int64 time (TIMESTAMP(NANOS,true));"),
+            "{m}"
+        );
         assert!(m.contains("optional binary trace_id (STRING);"), "{m}");
     }
 
@@ -240,7 +243,11 @@ mod tests {
         let meta = reader.metadata();
         assert_eq!(meta.file_metadata().num_rows(), n as i64);
         assert_eq!(meta.num_row_groups(), 2);
-        let first = reader.get_row_iter(None).expect("rows").next().expect("row");
+        let first = reader
+            .get_row_iter(None)
+            .expect("rows")
+            .next()
+            .expect("row");
         let first = first.expect("row");
         let text = format!("{first}");
         assert!(text.contains("service: \"service0\""), "{text}");
