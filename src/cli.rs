@@ -65,7 +65,7 @@ Examples:
   bsaudit export --format parquet -o node1.parquet /var/log/blobstore/
   bsaudit export --format ndjson -o - --service blobnode --last 1h DIR | gzip > b.ndjson.gz
   bsaudit codes --format parquet -o codes.parquet            the code table, for joins
-  duckdb -c \".read sql/duckdb/report.sql\"                    the report, in DuckDB
+  duckdb < sql/duckdb/report.sql    the report, in DuckDB (records.parquet, codes.parquet)
 
 The file is written to a temporary name beside FILE and renamed when complete. Lines that
 are not records are not rows: they are counted on stderr as in `report`. Exit status as

@@ -4,8 +4,8 @@
 --
 -- Inputs: the exported records and the code table (`bsaudit codes --format parquet -o ...`).
 -- Set their paths (globs work) before reading this file, e.g.
---   duckdb -c "SET VARIABLE records = 'exports/*.parquet'; SET VARIABLE codes = 'codes.parquet';
---              .read sql/duckdb/report.sql"
+--   duckdb -cmd "SET VARIABLE records = 'exports/*.parquet'; SET VARIABLE codes = 'codes.parquet'" \
+--       < sql/duckdb/report.sql
 -- Without them it reads records.parquet and codes.parquet in the current directory.
 
 CREATE OR REPLACE TEMP VIEW bsaudit_records AS
