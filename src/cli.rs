@@ -246,6 +246,11 @@ pub struct DiffArgs {
     /// Extra or overriding code-table rows, in the embedded table's TSV format.
     #[arg(long, value_name = "FILE")]
     pub code_table: Option<PathBuf>,
+
+    /// Write the output to FILE, replaced atomically (a temporary file beside it, synced,
+    /// then renamed); `-` is standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 const SUMMARIZE_EXAMPLES: &str = "\
@@ -277,7 +282,7 @@ pub struct SummarizeArgs {
     pub all: bool,
 
     /// Group by these as well as by (service, code): service, code, method, api, host, disk,
-    /// vuid, bucket.
+    /// vuid, bucket, cubefs_api.
     #[arg(long, value_name = "DIMS", default_value = "service,code")]
     pub by: String,
 
@@ -352,6 +357,9 @@ pub enum FormatArg {
     Csv,
     /// Markdown, for an incident ticket.
     Markdown,
+    /// Prometheus text exposition format 0.0.4 for node_exporter's textfile collector
+    /// (report only).
+    Prometheus,
 }
 
 /// Output formats of `codes`.
@@ -507,7 +515,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub all: bool,
 
-    /// Group by these (comma-separated): service, code, method, api, host, disk, vuid, bucket.
+    /// Group by these (comma-separated): service, code, method, api, host, disk, vuid, bucket,
+    /// cubefs_api.
     #[arg(long, value_name = "DIMS", default_value = "service,code")]
     pub by: String,
 
@@ -535,6 +544,16 @@ pub struct ReportArgs {
     /// Write every malformed line (and incomplete tail) to FILE as `path:line: reason: text`.
     #[arg(long, value_name = "FILE")]
     pub invalid_lines: Option<PathBuf>,
+
+    /// With --format prometheus: most (service, api, method, code) label sets written; the
+    /// records of the rest are counted per (service, code) under api="other",method="other".
+    #[arg(long, value_name = "N")]
+    pub max_series: Option<usize>,
+
+    /// Write the output to FILE, replaced atomically (a temporary file beside it, synced,
+    /// then renamed); `-` is standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     #[command(flatten)]
     pub look: LookArgs,
@@ -604,6 +623,11 @@ pub struct TimelineArgs {
     /// Extra or overriding code-table rows, in the embedded table's TSV format.
     #[arg(long, value_name = "FILE")]
     pub code_table: Option<PathBuf>,
+
+    /// Write the output to FILE, replaced atomically (a temporary file beside it, synced,
+    /// then renamed); `-` is standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Options of `bsaudit lines`.

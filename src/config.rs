@@ -20,6 +20,7 @@ use crate::export::ExportFormat;
 use crate::fail_on::Rule;
 use crate::filter::{CodeSpec, Filter};
 use crate::input::discover::InputKind;
+use crate::output::Output;
 use crate::render::Format;
 use crate::render::codes::CodesFormat;
 use crate::render::layout::{ColorWhen, Layout};
@@ -93,6 +94,8 @@ pub struct DiffConfig {
     pub format: Format,
     /// The code table.
     pub table: CodeTable,
+    /// Where to write (`-o`).
+    pub output: Output,
 }
 
 /// What a scan groups by and keeps: the questions its summary can answer.
@@ -230,6 +233,11 @@ pub struct ReportConfig {
     pub invalid_lines: Option<PathBuf>,
     /// Width, brevity and colour of the terminal table.
     pub layout: Layout,
+    /// `--format prometheus`: write the metrics view with this `--max-series` instead of a
+    /// report in `format`.
+    pub max_series: Option<usize>,
+    /// Where to write (`-o`).
+    pub output: Output,
 }
 
 /// What a timeline's series are.
@@ -255,6 +263,8 @@ pub struct TimelineConfig {
     pub format: Format,
     /// The code table (for classes).
     pub table: CodeTable,
+    /// Where to write (`-o`).
+    pub output: Output,
 }
 
 /// Everything `lines` needs.
@@ -466,7 +476,28 @@ fn common(input: InputArgs, filter: FilterArgs, stdin_is_terminal: bool) -> Resu
 }
 
 fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConfig, Error> {
-    let dims = Dims::parse(&args.by).map_err(usage)?;
+    let prometheus = args.format == FormatArg::Prometheus;
+    let mut dims = Dims::parse(&args.by).map_err(usage)?;
+    let max_series = match (prometheus, args.max_series) {
+        (false, Some(_)) => {
+            return Err(usage(
+                "--max-series applies to --format prometheus only".to_string(),
+            ));
+        }
+        (true, Some(0)) => return Err(usage("--max-series must be at least 1".to_string())),
+        (true, n) => Some(n.unwrap_or(crate::metrics::DEFAULT_MAX_SERIES)),
+        (false, None) => None,
+    };
+    if prometheus {
+        if !dims.is_default_pair() {
+            return Err(usage(
+                "--format prometheus groups by service, cubefs_api, method, code itself: \
+                 leave --by out"
+                    .to_string(),
+            ));
+        }
+        dims = Dims::from_list(&crate::metrics::DIMS).map_err(usage)?;
+    }
     let bucket_ns = args.bucket.as_deref().map(parse_bucket).transpose()?;
     if args.max_groups == 0 {
         return Err(usage("--max-groups must be at least 1".to_string()));
@@ -479,8 +510,8 @@ fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConf
     Ok(ReportConfig {
         common: common(args.input, args.filter, stdin_is_terminal)?,
         report: ReportOptions {
-            top: args.top,
-            all: args.all,
+            top: if prometheus { 0 } else { args.top },
+            all: args.all || prometheus,
             by: dims.list().to_vec(),
             max_groups: args.max_groups,
             bucket_ns: bucket_ns.unwrap_or(crate::tally::DEFAULT_BUCKET_NS),
@@ -489,7 +520,14 @@ fn report_config(args: ReportArgs, stdin_is_terminal: bool) -> Result<ReportConf
         bucket_ns,
         max_groups: args.max_groups,
         fail_on,
-        format: format(args.format),
+        // The metrics are not a report layout; the table format is never used with them.
+        format: if prometheus {
+            Format::Table
+        } else {
+            format(args.format, "report")?
+        },
+        max_series,
+        output: Output::from_arg(args.output.as_deref()),
         table: load_table(args.code_table)?,
         invalid_lines: args.invalid_lines,
         layout: layout(&args.look)?,
@@ -644,8 +682,9 @@ fn diff_config(args: DiffArgs, stdin_is_terminal: bool) -> Result<DiffConfig, Er
         latency_groups: args.latency_groups,
         top: args.top,
         fail_on,
-        format: format(args.format),
+        format: format(args.format, "diff")?,
         table: load_table(args.code_table)?,
+        output: Output::from_arg(args.output.as_deref()),
     })
 }
 
@@ -696,8 +735,9 @@ fn timeline_config(args: TimelineArgs, stdin_is_terminal: bool) -> Result<Timeli
         bucket_ns: parse_bucket(&args.bucket)?,
         series,
         top: args.top,
-        format: format(args.format),
+        format: format(args.format, "timeline")?,
         table: load_table(args.code_table)?,
+        output: Output::from_arg(args.output.as_deref()),
     })
 }
 
@@ -858,13 +898,19 @@ fn parse_bucket(text: &str) -> Result<i64, Error> {
     Ok(ns)
 }
 
-fn format(arg: FormatArg) -> Format {
-    match arg {
+/// The format of a view other than the report's metrics; `prometheus` is the report's only.
+fn format(arg: FormatArg, command: &str) -> Result<Format, Error> {
+    Ok(match arg {
         FormatArg::Table => Format::Table,
         FormatArg::Json => Format::Json,
         FormatArg::Csv => Format::Csv,
         FormatArg::Markdown => Format::Markdown,
-    }
+        FormatArg::Prometheus => {
+            return Err(usage(format!(
+                "--format prometheus is written by `report`, not `{command}`"
+            )));
+        }
+    })
 }
 
 fn load_table(extra: Option<PathBuf>) -> Result<CodeTable, Error> {

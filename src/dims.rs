@@ -37,11 +37,15 @@ pub enum Dim {
     Vuid,
     /// Start of the time bucket.
     Bucket,
+    /// The `api` label of CubeFS's own metrics: lower-case service, `.`, the first path
+    /// segment (`access.put`, `blobnode.shard`); see [`cubefs_api`].
+    #[serde(rename = "cubefs_api")]
+    CubefsApi,
 }
 
 impl Dim {
     /// Every dimension, in documentation order.
-    pub const ALL: [Dim; 8] = [
+    pub const ALL: [Dim; 9] = [
         Dim::Service,
         Dim::Code,
         Dim::Method,
@@ -50,6 +54,7 @@ impl Dim {
         Dim::Disk,
         Dim::Vuid,
         Dim::Bucket,
+        Dim::CubefsApi,
     ];
 
     /// The name used on the command line and as the JSON field.
@@ -63,6 +68,7 @@ impl Dim {
             Dim::Disk => "disk",
             Dim::Vuid => "vuid",
             Dim::Bucket => "bucket",
+            Dim::CubefsApi => "cubefs_api",
         }
     }
 
@@ -161,6 +167,58 @@ pub fn api_template(path: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Writes the `api` label CubeFS's audit-log metrics give a request into `out` (cleared
+/// first), as `apiWithParams` in `blobstore/common/rpc/auditlog` forms it at its default
+/// depth: `unknown.unknown` without a service or method; else the lower-case service, `.`,
+/// and the lower-case first path segment, joined to the second by `-` when the first is
+/// `admin` or `v` and digits (`/v1/x` -> `v1-x`); `v2-tune` takes every later segment,
+/// joined by `.`; a segment that is empty or has a byte other than `[A-Za-z0-9_-]` is
+/// `unknown`. The service is the module up to `@`, where CubeFS takes the whole module.
+pub fn cubefs_api(service: &[u8], method: &[u8], path: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    if service.is_empty() || method.is_empty() {
+        out.extend_from_slice(b"unknown.unknown");
+        return;
+    }
+    out.extend(service.iter().map(u8::to_ascii_lowercase));
+    out.push(b'.');
+    let mut fields = path.split(|&b| b == b'/');
+    let (Some(_), Some(first)) = (fields.next(), fields.next()) else {
+        out.extend_from_slice(b"unknown");
+        return;
+    };
+    let lower = |s: &[u8]| s.to_ascii_lowercase();
+    let mut api = lower(first);
+    let versioned = api.len() > 1 && api[0] == b'v' && api[1..].iter().all(u8::is_ascii_digit);
+    let mut rest = fields.clone();
+    if (versioned || api == b"admin")
+        && let Some(second) = rest.next().filter(|s| !s.is_empty())
+    {
+        api.push(b'-');
+        api.extend(lower(second));
+        fields = rest;
+    }
+    if api == b"v2-tune" {
+        out.extend_from_slice(b"v2-tune.");
+        for (i, f) in fields.enumerate() {
+            if i > 0 {
+                out.push(b'.');
+            }
+            out.extend(lower(f));
+        }
+        return;
+    }
+    let valid = !api.is_empty()
+        && api
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        out.extend_from_slice(&api);
+    } else {
+        out.extend_from_slice(b"unknown");
+    }
+}
+
 fn all_digits(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(u8::is_ascii_digit)
 }
@@ -222,6 +280,41 @@ mod tests {
         assert_eq!(api("/123/x"), "-");
         assert_eq!(api("/shard/list/diskid/1/vuid/2/startbid/0"), "shard.list");
         assert_eq!(api("//disk//stat/"), "disk.stat");
+    }
+
+    fn capi(service: &str, method: &str, path: &str) -> String {
+        let mut out = Vec::new();
+        cubefs_api(
+            service.as_bytes(),
+            method.as_bytes(),
+            path.as_bytes(),
+            &mut out,
+        );
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn cubefs_apis() {
+        assert_eq!(capi("ACCESS", "PUT", "/put"), "access.put");
+        assert_eq!(
+            capi("BLOBNODE", "GET", "/shard/get/diskid/12/vuid/9/bid/8"),
+            "blobnode.shard"
+        );
+        assert_eq!(capi("PROXY", "POST", "/V1/Alloc/x"), "proxy.v1-alloc");
+        assert_eq!(
+            capi("CLUSTERMGR", "GET", "/admin/stat"),
+            "clustermgr.admin-stat"
+        );
+        assert_eq!(capi("CLUSTERMGR", "GET", "/admin/"), "clustermgr.admin");
+        assert_eq!(capi("CLUSTERMGR", "GET", "/admin"), "clustermgr.admin");
+        assert_eq!(capi("X", "GET", "/v2/tune/a/B"), "x.v2-tune.a.b");
+        assert_eq!(capi("ACCESS", "GET", "/"), "access.unknown");
+        assert_eq!(capi("ACCESS", "GET", ""), "access.unknown");
+        assert_eq!(capi("ACCESS", "GET", "put"), "access.unknown");
+        assert_eq!(capi("ACCESS", "GET", "/a.b/c"), "access.unknown");
+        assert_eq!(capi("ACCESS", "GET", "/v/x"), "access.v");
+        assert_eq!(capi("ACCESS", "", "/put"), "unknown.unknown");
+        assert_eq!(capi("", "GET", "/put"), "unknown.unknown");
     }
 
     #[test]

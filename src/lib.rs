@@ -37,6 +37,8 @@ pub mod filter;
 pub mod histogram;
 pub mod hops;
 pub mod input;
+pub mod metrics;
+pub mod output;
 pub mod render;
 pub mod report;
 pub mod scan;

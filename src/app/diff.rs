@@ -11,7 +11,7 @@ use crate::summary::Summary;
 use crate::time::Bound;
 
 use super::gather::{Gathered, gather};
-use super::{Outcome, warn, warn_malformed, warn_problems, write_stdout};
+use super::{Outcome, warn, warn_malformed, warn_problems, write_output};
 
 /// A copy of `common` reading `inputs` over `[since, until)`.
 fn with_window(
@@ -124,7 +124,9 @@ pub(super) fn run(c: DiffConfig) -> Result<Outcome, Error> {
         &classes,
         &opts,
     );
-    write_stdout(|out| render::diff::write(&d, c.format, c.top, out))?;
+    write_output(&c.output, true, |out| {
+        render::diff::write(&d, c.format, c.top, out)
+    })?;
     for o in &d.fail_on {
         if o.fired || !c.common.quiet {
             warn(&format!(

@@ -206,6 +206,20 @@ fn write_stdout_checked(
     out.flush().map_err(Error::from_output)
 }
 
+/// Writes to `output`: standard output as [`write_stdout_checked`] does (`check`: the
+/// terminal pass), or a file replaced atomically ([`crate::output::write_atomic`]).
+fn write_output(
+    output: &crate::output::Output,
+    check: bool,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Error> {
+    match output {
+        crate::output::Output::Stdout => write_stdout_checked(check, f),
+        crate::output::Output::File(path) => crate::output::write_atomic(path, f)
+            .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display()))),
+    }
+}
+
 /// One line on stderr, with any control bytes escaped. A closed stderr is ignored: there is
 /// nobody left to tell.
 pub fn warn(line: &str) {

@@ -9,6 +9,7 @@ use crate::dims::Dims;
 use crate::error::Error;
 use crate::fail_on::Facts;
 use crate::input::discover::Discovery;
+use crate::metrics;
 use crate::render;
 use crate::report::{self, InputHealth};
 use crate::tally::Tally;
@@ -17,7 +18,7 @@ use crate::timeline;
 use super::gather::{Gathered, gather};
 use super::{
     Outcome, explain_unmatched, no_records, print_rules, summary_line, warn, warn_malformed,
-    warn_problems, write_stdout, write_stdout_trusted,
+    warn_problems, write_output,
 };
 
 pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
@@ -59,11 +60,23 @@ pub(super) fn run_report(c: ReportConfig) -> Result<Outcome, Error> {
             c.max_groups, report.groups_folded
         ));
     }
-    let render = |out: &mut dyn Write| render::report_with(&report, c.format, &c.layout, out);
-    match c.format {
-        // These escape every byte from the logs themselves, and the table may be coloured.
-        render::Format::Table | render::Format::Markdown => write_stdout_trusted(render)?,
-        _ => write_stdout(render)?,
+    if let Some(max_series) = c.max_series {
+        let m = metrics::build(&summary, &c.table, max_series).map_err(Error::Usage)?;
+        if m.folded_sets > 0 {
+            warn(&format!(
+                "bsaudit: {} label sets over --max-series {max_series}: their {} requests are \
+                 counted under api=\"other\",method=\"other\"",
+                m.folded_sets, m.folded_requests
+            ));
+        }
+        // Label values are escaped as the format asks; other bytes stay, exact for a parser.
+        write_output(&c.output, false, |out| render::prometheus::write(&m, out))?;
+    } else {
+        let render = |out: &mut dyn Write| render::report_with(&report, c.format, &c.layout, out);
+        // The table and Markdown escape every byte from the logs themselves, and the table
+        // may be coloured: no terminal pass for them.
+        let check = !matches!(c.format, render::Format::Table | render::Format::Markdown);
+        write_output(&c.output, check, render)?;
     }
     summary_line(c.common.quiet, &report.input);
     let unmatched = explain_unmatched(&c.common, found, &summary.input)?;
@@ -100,7 +113,9 @@ pub(super) fn run_timeline(c: TimelineConfig) -> Result<Outcome, Error> {
     if health.records == 0 && health.filtered_out == 0 {
         return no_records(&c.common, &health);
     }
-    write_stdout(|out| render::timeline::write(&view, c.format, out))?;
+    write_output(&c.output, true, |out| {
+        render::timeline::write(&view, c.format, out)
+    })?;
     summary_line(c.common.quiet, &health);
     if explain_unmatched(&c.common, found, &summary.input)? {
         return Ok(Outcome::Unmatched);

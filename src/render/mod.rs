@@ -13,6 +13,8 @@ pub mod layout;
 pub mod lines;
 pub mod manual;
 pub mod markdown;
+/// Lays out `crate::metrics`, not a `Report`: it is not a [`ReportRenderer`].
+pub mod prometheus;
 pub mod table;
 pub mod timeline;
 pub mod trace;

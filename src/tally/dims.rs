@@ -14,7 +14,7 @@ pub struct DimTally {
     pub dims: Vec<Dim>,
     /// Method names.
     pub methods: Interner,
-    /// API templates.
+    /// API templates and CubeFS API names.
     pub apis: Interner,
     /// Hosts.
     pub hosts: Interner,
@@ -46,7 +46,7 @@ impl DimTally {
         match dim {
             Dim::Service => name(services),
             Dim::Method => name(&self.methods),
-            Dim::Api => name(&self.apis),
+            Dim::Api | Dim::CubefsApi => name(&self.apis),
             Dim::Host => name(&self.hosts),
             Dim::Code => part.to_string(),
             Dim::Disk | Dim::Vuid if part == NONE => "-".to_string(),
@@ -161,7 +161,7 @@ impl DimTally {
                 let remap = match dim {
                     Dim::Service => services,
                     Dim::Method => &methods,
-                    Dim::Api => &apis,
+                    Dim::Api | Dim::CubefsApi => &apis,
                     Dim::Host => &hosts,
                     _ => continue,
                 };

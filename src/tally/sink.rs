@@ -119,6 +119,10 @@ impl<'s> Tallier<'s> {
                     crate::dims::api_template(&rec.path, &mut d.scratch);
                     u64::from(d.apis.intern(&d.scratch))
                 }
+                Dim::CubefsApi => {
+                    crate::dims::cubefs_api(&rec.service, &rec.method, &rec.path, &mut d.scratch);
+                    u64::from(d.apis.intern(&d.scratch))
+                }
                 Dim::Host => u64::from(
                     d.hosts
                         .intern(crate::dims::host(rec).as_deref().unwrap_or(b"-")),
