@@ -122,7 +122,7 @@ with open(expected) as f:
 q = "SELECT service, code, count(*), max(duration_us) FROM '%s' GROUP BY ALL" % ours
 got = {(s, int(c)): (int(n), int(m)) for s, c, n, m in duckdb.sql(q).fetchall()}
 assert got == want, "duckdb over the export differs from expected.tsv"
-n_theirs = duckdb.sql(f"SELECT count(*) FROM '{theirs}'").fetchone()[0]
+n_theirs = duckdb.sql(f"SELECT count(*) FROM '{theirs}'").fetchall()[0][0]
 assert n_theirs == sum(n for n, _ in want.values()), (n_theirs, "duckdb's own copy lost rows")
 if have_chdb:
     import chdb
