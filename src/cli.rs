@@ -60,6 +60,17 @@ Examples:
   bsaudit hops --service access --last 15m DIR       ACCESS's calls in the last 15 minutes
   bsaudit hops --format json --top 0 DIR             every row, for a script";
 
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  bsaudit export --format parquet -o node1.parquet /var/log/blobstore/
+  bsaudit export --format ndjson -o - --service blobnode --last 1h DIR | gzip > b.ndjson.gz
+  bsaudit codes --format parquet -o codes.parquet            the code table, for joins
+  duckdb < sql/duckdb/report.sql    the report, in DuckDB (records.parquet, codes.parquet)
+
+The file is written to a temporary name beside FILE and renamed when complete. Lines that
+are not records are not rows: they are counted on stderr as in `report`. Exit status as
+for `report`.";
+
 const CODES_EXAMPLES: &str = "\
 Examples:
   bsaudit codes                       the whole table
@@ -123,6 +134,9 @@ pub enum CommandArgs {
     /// Explain status codes from the embedded code table.
     #[command(after_help = CODES_EXAMPLES)]
     Codes(CodesArgs),
+    /// Export one typed row per record to Parquet or NDJSON, for DuckDB, ClickHouse, Spark.
+    #[command(after_help = with_times_help(EXPORT_EXAMPLES))]
+    Export(ExportArgs),
     /// Print a shell completion script to standard output.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -323,7 +337,7 @@ pub struct MergeArgs {
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// The page of this subcommand (bsaudit-report(1), ...); none prints bsaudit(1).
-    #[arg(value_parser = ["report", "timeline", "lines", "codes", "summarize", "merge", "diff", "completions", "man"])]
+    #[arg(value_parser = ["report", "timeline", "lines", "codes", "export", "summarize", "merge", "diff", "completions", "man"])]
     pub command: Option<String>,
 }
 
@@ -380,6 +394,10 @@ pub enum CodesFormatArg {
     Csv,
     /// Markdown table.
     Markdown,
+    /// Apache Parquet (needs -o FILE).
+    Parquet,
+    /// One JSON object per line.
+    Ndjson,
 }
 
 /// Output formats of `lines`.
@@ -690,6 +708,41 @@ pub struct HopsArgs {
     pub format: ViewFormatArg,
 }
 
+/// Formats of `export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// Apache Parquet, zstd-compressed, typed columns.
+    Parquet,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// Options of `bsaudit export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormatArg,
+
+    /// Where to write: a file (`-` is standard output, NDJSON only).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// Also write the raw request and response headers (req_header, resp_header).
+    #[arg(long)]
+    pub with_headers: bool,
+
+    /// Extra or overriding code-table rows, for the class column.
+    #[arg(long, value_name = "FILE")]
+    pub code_table: Option<PathBuf>,
+}
+
 /// Options of `bsaudit codes`.
 #[derive(Debug, Args)]
 pub struct CodesArgs {
@@ -700,6 +753,11 @@ pub struct CodesArgs {
     /// Output format [default: detail when CODEs are given, table for the whole table].
     #[arg(long, value_enum)]
     pub format: Option<CodesFormatArg>,
+
+    /// Write to FILE (temporary name, then renamed) instead of standard output; needed for
+    /// parquet.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// Extra or overriding code-table rows, in the embedded table's TSV format.
     #[arg(long, value_name = "FILE")]

@@ -8,14 +8,15 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::cli::{
-    Cli, CodesArgs, CodesFormatArg, ColorArg, CommandArgs, DiffArgs, FilterArgs, FormatArg,
-    HopsArgs, InputArgs, LinesArgs, LinesFormatArg, LookArgs, ReportArgs, SummarizeArgs,
-    TimelineArgs, TraceArgs, ViewFormatArg,
+    Cli, CodesArgs, CodesFormatArg, ColorArg, CommandArgs, DiffArgs, ExportArgs, ExportFormatArg,
+    FilterArgs, FormatArg, HopsArgs, InputArgs, LinesArgs, LinesFormatArg, LookArgs, ReportArgs,
+    SummarizeArgs, TimelineArgs, TraceArgs, ViewFormatArg,
 };
 use crate::codes::CodeTable;
 use crate::dims::{Dim, Dims};
 use crate::engine::ScanSettings;
 use crate::error::Error;
+use crate::export::ExportFormat;
 use crate::fail_on::Rule;
 use crate::filter::{CodeSpec, Filter};
 use crate::input::discover::InputKind;
@@ -40,6 +41,8 @@ pub enum Config {
     Hops(HopsConfig),
     /// `bsaudit codes`.
     Codes(CodesConfig),
+    /// `bsaudit export`.
+    Export(ExportConfig),
     /// `bsaudit completions SHELL`.
     Completions(clap_complete::Shell),
     /// `bsaudit man [COMMAND]`: the page of a subcommand, or the top-level one.
@@ -303,7 +306,25 @@ pub struct CodesConfig {
     pub codes: Vec<String>,
     /// Output format.
     pub format: CodesFormat,
+    /// Rows instead of a document: Parquet or NDJSON (then `format` is unused).
+    pub export: Option<ExportFormat>,
+    /// Where to write (`None` or `-`: standard output).
+    pub output: Option<PathBuf>,
     /// The code table.
+    pub table: CodeTable,
+}
+
+/// Everything `export` needs.
+pub struct ExportConfig {
+    /// Inputs, filters, window.
+    pub common: Common,
+    /// Parquet or NDJSON.
+    pub format: ExportFormat,
+    /// The file to write, or `-` (NDJSON only).
+    pub output: PathBuf,
+    /// Also the raw headers.
+    pub with_headers: bool,
+    /// The code table, for the class column.
     pub table: CodeTable,
 }
 
@@ -322,6 +343,9 @@ impl Config {
             CommandArgs::Trace(args) => Ok(Config::Trace(trace_config(args, stdin_is_terminal)?)),
             CommandArgs::Hops(args) => Ok(Config::Hops(hops_config(args, stdin_is_terminal)?)),
             CommandArgs::Codes(args) => Ok(Config::Codes(codes_config(args)?)),
+            CommandArgs::Export(args) => {
+                Ok(Config::Export(export_config(args, stdin_is_terminal)?))
+            }
             CommandArgs::Summarize(args) => Ok(Config::Summarize(summarize_config(
                 args,
                 stdin_is_terminal,
@@ -827,9 +851,44 @@ fn hops_config(args: HopsArgs, stdin_is_terminal: bool) -> Result<HopsConfig, Er
     })
 }
 
+fn export_format(arg: ExportFormatArg) -> ExportFormat {
+    match arg {
+        ExportFormatArg::Parquet => ExportFormat::Parquet,
+        ExportFormatArg::Ndjson => ExportFormat::Ndjson,
+    }
+}
+
+fn export_config(args: ExportArgs, stdin_is_terminal: bool) -> Result<ExportConfig, Error> {
+    let format = export_format(args.format);
+    if format == ExportFormat::Parquet && args.output.as_os_str() == "-" {
+        return Err(usage(
+            "parquet cannot be streamed to standard output (its footer is written last): \
+             give -o FILE, or use --format ndjson"
+                .to_string(),
+        ));
+    }
+    Ok(ExportConfig {
+        common: common(args.input, args.filter, stdin_is_terminal)?,
+        format,
+        output: args.output,
+        with_headers: args.with_headers,
+        table: load_table(args.code_table)?,
+    })
+}
+
 fn codes_config(args: CodesArgs) -> Result<CodesConfig, Error> {
+    let export = match args.format {
+        Some(CodesFormatArg::Parquet) => Some(ExportFormat::Parquet),
+        Some(CodesFormatArg::Ndjson) => Some(ExportFormat::Ndjson),
+        _ => None,
+    };
+    let to_stdout = args.output.as_ref().is_none_or(|o| o.as_os_str() == "-");
+    if export == Some(ExportFormat::Parquet) && to_stdout {
+        return Err(usage("codes --format parquet needs -o FILE".to_string()));
+    }
     // Named codes are explained; the whole table is one line per code.
     let format = match args.format {
+        Some(CodesFormatArg::Parquet | CodesFormatArg::Ndjson) => CodesFormat::Csv,
         Some(CodesFormatArg::Detail) => CodesFormat::Detail,
         Some(CodesFormatArg::Table) => CodesFormat::Table,
         Some(CodesFormatArg::Json) => CodesFormat::Json,
@@ -841,6 +900,8 @@ fn codes_config(args: CodesArgs) -> Result<CodesConfig, Error> {
     Ok(CodesConfig {
         codes: args.codes,
         format,
+        export,
+        output: args.output,
         table: load_table(args.code_table)?,
     })
 }

@@ -31,6 +31,7 @@ pub mod engine;
 pub mod error;
 pub mod escape;
 pub mod exit;
+pub mod export;
 pub mod fail_on;
 pub mod filter;
 pub mod histogram;

@@ -9,7 +9,11 @@ use super::{Outcome, warn, write_stdout};
 pub(super) fn run(c: CodesConfig) -> Result<Outcome, Error> {
     // Every code that is known is printed; the others are named after, on stderr.
     let selection = c.table.select(&c.codes);
-    write_stdout(|out| render::codes::write(&selection.rows, c.format, out))?;
+    if c.export.is_some() || c.output.is_some() {
+        super::export::write_codes(&c, &selection.rows)?;
+    } else {
+        write_stdout(|out| render::codes::write(&selection.rows, c.format, out))?;
+    }
     for problem in &selection.problems {
         warn(&format!("bsaudit: {problem}"));
     }

@@ -7,6 +7,7 @@
 
 mod codes;
 mod diff;
+mod export;
 mod gather;
 mod hops;
 mod lines;
@@ -42,6 +43,7 @@ pub fn run(config: Config) -> Result<Outcome, Error> {
         Config::Trace(c) => trace::run(c),
         Config::Hops(c) => hops::run(c),
         Config::Codes(c) => codes::run(c),
+        Config::Export(c) => export::run(c),
         Config::Summarize(c) => summarize::run(c),
         Config::Merge(c) => summarize::run_merge(c),
         Config::Diff(c) => diff::run(c),

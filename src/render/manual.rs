@@ -48,6 +48,7 @@ fn page_name(subcommand: &str) -> &'static str {
         "timeline" => "bsaudit-timeline",
         "lines" => "bsaudit-lines",
         "codes" => "bsaudit-codes",
+        "export" => "bsaudit-export",
         "completions" => "bsaudit-completions",
         "man" => "bsaudit-man",
         _ => "bsaudit-command",
