@@ -730,8 +730,9 @@ pub struct ExportArgs {
     #[arg(long, value_enum)]
     pub format: ExportFormatArg,
 
-    /// Where to write: a file (`-` is standard output, NDJSON only).
-    #[arg(long, short = 'o', value_name = "FILE")]
+    /// Where to write: a file (`-` is standard output, NDJSON only), or an existing directory
+    /// for one file per input file (named after its path) that engines can read in parallel.
+    #[arg(long, short = 'o', value_name = "FILE|DIR")]
     pub output: PathBuf,
 
     /// Also write the raw request and response headers (req_header, resp_header).

@@ -81,8 +81,14 @@ fn duckdb_and_chdb_give_the_reports_numbers() {
         assert!(err.contains("exported 3516 rows to"), "{err}");
     }
     export(&["codes", "--format", "parquet", "-o", &codes]);
+    engines_agree(&parquet, &ndjson, &codes, data);
+}
+
+/// Runs the shipped SQL over the exports (paths or globs) in DuckDB and chDB and compares
+/// with `bsaudit report` on `data`; skips outside CI when the engines are missing.
+fn engines_agree(parquet: &str, ndjson: &str, codes: &str, data: &str) {
     let out = Command::new("python3")
-        .args(["tests/export_sql.py", &parquet, &ndjson, &codes])
+        .args(["tests/export_sql.py", parquet, ndjson, codes])
         .output();
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let out = match out {
@@ -120,6 +126,59 @@ fn duckdb_and_chdb_give_the_reports_numbers() {
             "{engine}"
         );
     }
+}
+
+#[test]
+fn a_directory_gets_one_part_per_input_with_the_same_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = "testdata/cluster";
+    let mut globs = Vec::new();
+    for format in ["parquet", "ndjson"] {
+        let out = dir.path().join(format);
+        std::fs::create_dir(&out).expect("mkdir");
+        let err = export(&[
+            "export",
+            "--format",
+            format,
+            "-o",
+            &out.display().to_string(),
+            data,
+        ]);
+        assert!(err.contains("exported 3516 rows to 13 files in"), "{err}");
+        let names: Vec<String> = std::fs::read_dir(&out)
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names.len(),
+            13,
+            "one part per input file, no temporaries: {names:?}"
+        );
+        assert!(
+            names.iter().all(|n| n.ends_with(&format!(".{format}"))),
+            "{names:?}"
+        );
+        if format == "ndjson" {
+            let mut rows = 0;
+            for name in &names {
+                let text = std::fs::read_to_string(out.join(name)).expect("part");
+                let files: std::collections::BTreeSet<String> = text
+                    .lines()
+                    .map(|l| {
+                        let v: Value = serde_json::from_str(l).expect("row");
+                        v["file"].as_str().expect("file").to_string()
+                    })
+                    .collect();
+                assert_eq!(files.len(), 1, "{name} holds rows of one input: {files:?}");
+                rows += text.lines().count();
+            }
+            assert_eq!(rows, 3516);
+        }
+        globs.push(out.join(format!("*.{format}")).display().to_string());
+    }
+    let codes = dir.path().join("codes.parquet").display().to_string();
+    export(&["codes", "--format", "parquet", "-o", &codes]);
+    engines_agree(&globs[0], &globs[1], &codes, data);
 }
 
 #[test]

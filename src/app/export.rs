@@ -2,6 +2,7 @@
 //! as rows (`codes --format parquet|ndjson`). Files are written under a temporary name beside
 //! the target and renamed when complete, so a reader never sees half a file.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -67,6 +68,102 @@ impl AtomicFile {
     }
 }
 
+/// One output file being filled: the input it holds (`-o DIR`) and its row writer.
+struct Part {
+    input: String,
+    file: Option<AtomicFile>,
+    rows: Box<dyn export::RowWriter + Send>,
+}
+
+/// Where rows go: one file (or stdout), or with `-o DIR` one file per input file, so that
+/// Spark, ClickHouse or DuckDB can read the parts in parallel.
+struct Target {
+    dir: Option<PathBuf>,
+    names: HashSet<String>,
+    current: Option<Part>,
+    /// Rows in the parts already renamed into place.
+    written: u64,
+    /// The parts written, with their sizes.
+    files: Vec<(PathBuf, u64)>,
+}
+
+impl Target {
+    /// With `-o DIR`, finishes the part of the previous input and starts one for `input`
+    /// (an input with no rows gets no file).
+    fn switch_to(&mut self, c: &ExportConfig, input: &str, empty: bool) -> Result<(), Error> {
+        let Some(dir) = self.dir.clone() else {
+            return Ok(());
+        };
+        if self.current.as_ref().is_some_and(|p| p.input == input) {
+            return Ok(());
+        }
+        self.finish_current()?;
+        if empty {
+            return Ok(());
+        }
+        let name = part_name(input, c.format, &mut self.names);
+        self.current = Some(open_part(c, input.to_string(), &dir.join(name))?);
+        Ok(())
+    }
+
+    /// Writes the footer of the current part and renames it into place.
+    fn finish_current(&mut self) -> Result<(), Error> {
+        if let Some(part) = self.current.take() {
+            let rows = part.rows.finish().map_err(Error::from_output)?;
+            if let Some(file) = part.file {
+                let path = file.target.clone();
+                let size = file.commit()?;
+                self.files.push((path, size));
+            }
+            self.written += rows;
+        }
+        Ok(())
+    }
+}
+
+/// Opens a part at `path` (`-` is standard output).
+fn open_part(c: &ExportConfig, input: String, path: &Path) -> Result<Part, Error> {
+    let file = if is_stdout(path) {
+        None
+    } else {
+        Some(AtomicFile::create(path)?)
+    };
+    let out: Box<dyn Write + Send> = match &file {
+        Some(f) => Box::new(f.writer()?),
+        None => Box::new(io::stdout()),
+    };
+    let rows = export::writer(c.format, out, c.with_headers).map_err(Error::from_output)?;
+    Ok(Part { input, file, rows })
+}
+
+/// The file name of an input's part: its path with `/` as `_`, the format's extension, and a
+/// number when two inputs would give the same name.
+fn part_name(input: &str, format: export::ExportFormat, taken: &mut HashSet<String>) -> String {
+    let ext = match format {
+        export::ExportFormat::Parquet => "parquet",
+        export::ExportFormat::Ndjson => "ndjson",
+    };
+    let stem: String = input
+        .trim_start_matches("./")
+        .trim_start_matches('/')
+        .chars()
+        .map(|ch| {
+            if ch == '/' || ch.is_control() {
+                '_'
+            } else {
+                ch
+            }
+        })
+        .collect();
+    let mut name = format!("{stem}.{ext}");
+    let mut n = 1;
+    while !taken.insert(name.clone()) {
+        n += 1;
+        name = format!("{stem}-{n}.{ext}");
+    }
+    name
+}
+
 fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
@@ -86,16 +183,17 @@ pub(super) fn run(c: ExportConfig) -> Result<Outcome, Error> {
     };
     let filter = resolve_window(&c.common, &found, &spec, None)?;
     let spec = spec(filter);
-    let file = if is_stdout(&c.output) {
-        None
-    } else {
-        Some(AtomicFile::create(&c.output)?)
+    let per_file = c.output.is_dir();
+    let mut target = Target {
+        dir: per_file.then(|| c.output.clone()),
+        names: HashSet::new(),
+        current: None,
+        written: 0,
+        files: Vec::new(),
     };
-    let out: Box<dyn Write + Send> = match &file {
-        Some(f) => Box::new(f.writer()?),
-        None => Box::new(io::stdout()),
-    };
-    let mut rows = export::writer(c.format, out, c.with_headers).map_err(Error::from_output)?;
+    if !per_file {
+        target.current = Some(open_part(&c, String::new(), &c.output)?);
+    }
     let classes = c.table.class_map();
     let node = c.common.node.as_str();
     let mut failure: Option<Error> = None;
@@ -108,6 +206,13 @@ pub(super) fn run(c: ExportConfig) -> Result<Outcome, Error> {
             &c.common.scan,
             &progress.1,
             &mut |input, matches| {
+                if let Err(e) = target.switch_to(&c, &input.display, matches.is_empty()) {
+                    failure = Some(e);
+                    return ControlFlow::Break(());
+                }
+                let Some(part) = target.current.as_mut() else {
+                    return ControlFlow::Continue(());
+                };
                 for m in &matches {
                     // The line was a kept record when scanned; parsing it again gives the
                     // borrowed record with every field (the match keeps a few, as text).
@@ -124,7 +229,7 @@ pub(super) fn run(c: ExportConfig) -> Result<Outcome, Error> {
                         line: m.line,
                     };
                     let row = Row::of(&rec, origin, &classes, c.with_headers, &mut scratch);
-                    if let Err(e) = rows.write_row(&row) {
+                    if let Err(e) = part.rows.write_row(&row) {
                         failure = Some(Error::from_output(e));
                         return ControlFlow::Break(());
                     }
@@ -137,7 +242,19 @@ pub(super) fn run(c: ExportConfig) -> Result<Outcome, Error> {
     if let Some(e) = failure {
         return Err(e);
     }
-    let written = rows.finish().map_err(Error::from_output)?;
+    // In a directory every part is renamed into place as it is finished; one file waits for
+    // the count check below.
+    let single = if per_file {
+        target.finish_current()?;
+        None
+    } else {
+        target.current.take()
+    };
+    let (single_file, single_rows) = match single {
+        Some(part) => (part.file, part.rows.finish().map_err(Error::from_output)?),
+        None => (None, 0),
+    };
+    let written = target.written + single_rows;
     let scope = Scope {
         by: crate::dims::Dims::default_pair().list().to_vec(),
         errors_only: true,
@@ -159,7 +276,7 @@ pub(super) fn run(c: ExportConfig) -> Result<Outcome, Error> {
             health.records
         )));
     }
-    let size = file.map(AtomicFile::commit).transpose()?;
+    let size = single_file.map(AtomicFile::commit).transpose()?;
     summary_line(c.common.quiet, &health);
     if !c.common.quiet {
         let place = match size {
@@ -168,6 +285,15 @@ pub(super) fn run(c: ExportConfig) -> Result<Outcome, Error> {
                 c.output.display(),
                 crate::render::human_bytes(bytes)
             ),
+            None if per_file => {
+                let bytes: u64 = target.files.iter().map(|(_, b)| b).sum();
+                format!(
+                    "{} files in {} ({})",
+                    target.files.len(),
+                    c.output.display(),
+                    crate::render::human_bytes(bytes)
+                )
+            }
             None => "standard output".to_string(),
         };
         warn(&format!("bsaudit: exported {written} rows to {place}"));
@@ -204,4 +330,22 @@ pub(super) fn write_codes(c: &CodesConfig, rows: &[&crate::codes::CodeInfo]) -> 
         f.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_names_flatten_paths_and_never_collide() {
+        let mut taken = HashSet::new();
+        let f = export::ExportFormat::Parquet;
+        assert_eq!(part_name("./a/b/c.gz", f, &mut taken), "a_b_c.gz.parquet");
+        assert_eq!(part_name("/a/b/c.gz", f, &mut taken), "a_b_c.gz-2.parquet");
+        assert_eq!(part_name("a_b/c.gz", f, &mut taken), "a_b_c.gz-3.parquet");
+        assert_eq!(
+            part_name("x", export::ExportFormat::Ndjson, &mut taken),
+            "x.ndjson"
+        );
+    }
 }
