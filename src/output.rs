@@ -41,35 +41,77 @@ pub fn write_atomic(
     path: &Path,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let (tmp, file) = create_temp(&dir, &name.to_string_lossy())?;
-    let result = fill(file, f).and_then(|()| fs::rename(&tmp, path));
-    match result {
-        Ok(()) => {
-            // Makes the rename itself durable; not every file system can open a directory.
-            if let Ok(d) = File::open(&dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
+    let file = AtomicFile::create(path)?;
+    let mut out = BufWriter::with_capacity(64 * 1024, file.file());
+    f(&mut out)?;
+    out.flush()?;
+    drop(out);
+    file.commit().map(|_| ())
+}
+
+/// A file being written under a temporary name beside its target, for output that is made
+/// a piece at a time (an export): [`AtomicFile::commit`] syncs it and renames it into place;
+/// dropped uncommitted (an error on the way), it is removed and the target is untouched.
+pub struct AtomicFile {
+    temp: PathBuf,
+    file: File,
+    target: PathBuf,
+    dir: PathBuf,
+    committed: bool,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file in `path`'s directory.
+    pub fn create(path: &Path) -> io::Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+        let (temp, file) = create_temp(&dir, &name.to_string_lossy())?;
+        Ok(AtomicFile {
+            temp,
+            file,
+            target: path.to_path_buf(),
+            dir,
+            committed: false,
+        })
+    }
+
+    /// The temporary file, to write through (`&File` is `Write`; `try_clone` gives an owned
+    /// handle).
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// The path it will have once committed.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Syncs the file, renames it over the target and syncs the directory where the system
+    /// allows; returns the file's size.
+    pub fn commit(mut self) -> io::Result<u64> {
+        self.file.sync_all()?;
+        let size = self.file.metadata()?.len();
+        fs::rename(&self.temp, &self.target)?;
+        self.committed = true;
+        // Makes the rename itself durable; not every file system can open a directory.
+        if let Ok(d) = File::open(&self.dir) {
+            let _ = d.sync_all();
         }
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            Err(e)
-        }
+        Ok(size)
     }
 }
 
-fn fill(file: File, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
-    let mut out = BufWriter::with_capacity(64 * 1024, file);
-    f(&mut out)?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
 }
 
 /// A new file `.NAME.tmp.PID.N` in `dir`, never one that exists already. It starts with a

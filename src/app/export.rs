@@ -11,6 +11,7 @@ use crate::config::{CodesConfig, ExportConfig};
 use crate::engine;
 use crate::error::Error;
 use crate::export::{self, Origin, Row};
+use crate::output::AtomicFile;
 use crate::report::InputHealth;
 use crate::scan::{Outcome as Line, classify};
 use crate::summary::build::from_tally;
@@ -23,49 +24,28 @@ use super::{
     warn_problems, with_pool,
 };
 
-/// A file being written under a temporary name in its directory.
-struct AtomicFile {
-    temp: tempfile::NamedTempFile,
-    target: PathBuf,
+/// Creates `target`'s temporary file, with the error said as the export says it.
+fn create_file(target: &Path) -> Result<AtomicFile, Error> {
+    AtomicFile::create(target).map_err(|e| {
+        Error::Io(format!(
+            "cannot create a file for {}: {e}",
+            target.display()
+        ))
+    })
 }
 
-impl AtomicFile {
-    fn create(target: &Path) -> Result<AtomicFile, Error> {
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".bsaudit-export-")
-            // As a plainly created file would be (the umask applies), not tempfile's 0600.
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-            .tempfile_in(dir)
-            .map_err(|e| Error::Io(format!("cannot create a file in {}: {e}", dir.display())))?;
-        Ok(AtomicFile {
-            temp,
-            target: target.to_path_buf(),
-        })
-    }
+/// A second handle to write through (the temporary file stays owned by `file`).
+fn write_handle(file: &AtomicFile) -> Result<std::fs::File, Error> {
+    file.file()
+        .try_clone()
+        .map_err(|e| Error::Io(format!("cannot write {}: {e}", file.target().display())))
+}
 
-    /// A second handle to write through (the temporary file stays owned here).
-    fn writer(&self) -> Result<std::fs::File, Error> {
-        self.temp
-            .as_file()
-            .try_clone()
-            .map_err(|e| Error::Io(format!("cannot write {}: {e}", self.target.display())))
-    }
-
-    /// Renames the finished file to its target; returns its size.
-    fn commit(self) -> Result<u64, Error> {
-        let fail = |e: &dyn std::fmt::Display| {
-            Error::Io(format!("cannot write {}: {e}", self.target.display()))
-        };
-        self.temp.as_file().sync_all().map_err(|e| fail(&e))?;
-        let size = self.temp.as_file().metadata().map_err(|e| fail(&e))?.len();
-        let target = self.target.clone();
-        self.temp.persist(&target).map_err(|e| fail(&e.error))?;
-        Ok(size)
-    }
+/// Renames the finished file to its target; returns its size.
+fn commit_file(file: AtomicFile) -> Result<u64, Error> {
+    let target = file.target().to_path_buf();
+    file.commit()
+        .map_err(|e| Error::Io(format!("cannot write {}: {e}", target.display())))
 }
 
 /// One output file being filled: the input it holds (`-o DIR`) and its row writer.
@@ -111,8 +91,8 @@ impl Target {
         if let Some(part) = self.current.take() {
             let rows = part.rows.finish().map_err(Error::from_output)?;
             if let Some(file) = part.file {
-                let path = file.target.clone();
-                let size = file.commit()?;
+                let path = file.target().to_path_buf();
+                let size = commit_file(file)?;
                 self.files.push((path, size));
             }
             self.written += rows;
@@ -126,10 +106,10 @@ fn open_part(c: &ExportConfig, input: String, path: &Path) -> Result<Part, Error
     let file = if is_stdout(path) {
         None
     } else {
-        Some(AtomicFile::create(path)?)
+        Some(create_file(path)?)
     };
     let out: Box<dyn Write + Send> = match &file {
-        Some(f) => Box::new(f.writer()?),
+        Some(f) => Box::new(write_handle(f)?),
         None => Box::new(io::stdout()),
     };
     let rows = export::writer(c.format, out, c.with_headers).map_err(Error::from_output)?;
@@ -276,7 +256,7 @@ pub(super) fn run(c: ExportConfig) -> Result<Outcome, Error> {
             health.records
         )));
     }
-    let size = single_file.map(AtomicFile::commit).transpose()?;
+    let size = single_file.map(commit_file).transpose()?;
     summary_line(c.common.quiet, &health);
     if !c.common.quiet {
         let place = match size {
@@ -311,9 +291,9 @@ pub(super) fn run(c: ExportConfig) -> Result<Outcome, Error> {
 /// `codes` with `-o FILE` or `--format parquet|ndjson`: writes the selected rows.
 pub(super) fn write_codes(c: &CodesConfig, rows: &[&crate::codes::CodeInfo]) -> Result<(), Error> {
     let target = c.output.as_deref().filter(|p| !is_stdout(p));
-    let file = target.map(AtomicFile::create).transpose()?;
+    let file = target.map(create_file).transpose()?;
     let out: Box<dyn Write + Send> = match &file {
-        Some(f) => Box::new(io::BufWriter::new(f.writer()?)),
+        Some(f) => Box::new(io::BufWriter::new(write_handle(f)?)),
         None => Box::new(io::stdout()),
     };
     match c.export {
@@ -327,7 +307,7 @@ pub(super) fn write_codes(c: &CodesConfig, rows: &[&crate::codes::CodeInfo]) -> 
         }
     }
     if let Some(f) = file {
-        f.commit()?;
+        commit_file(f)?;
     }
     Ok(())
 }
