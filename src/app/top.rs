@@ -101,6 +101,12 @@ impl<'c> Session<'c> {
         let pool = pool
             .build()
             .map_err(|e| Error::Io(format!("cannot start worker threads: {e}")))?;
+        // Watch before the first look, so nothing written meanwhile waits for a rescan.
+        let watch = if c.poll {
+            None
+        } else {
+            Watch::new(&c.common.inputs)
+        };
         let first = follower.poll();
         let found = Discovery {
             files: first.reads.clone(),
@@ -129,7 +135,7 @@ impl<'c> Session<'c> {
             filter,
             dims,
             pool,
-            watch: None,
+            watch,
             frame: 0,
             last_look: Instant::now(),
             last_frame: Instant::now(),
@@ -145,11 +151,6 @@ impl<'c> Session<'c> {
             session.count(&delta);
             session.live.add(&delta, now);
         }
-        session.watch = if c.poll {
-            None
-        } else {
-            Watch::new(&c.common.inputs)
-        };
         Ok(session)
     }
 
