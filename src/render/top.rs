@@ -18,7 +18,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Sparkline, Table, Wrap};
 
 use crate::top::{Frame, GroupRow, ServiceRow};
 
-use super::{human_bytes, human_us, sanitize};
+use super::{human_bytes, human_us, percent, sanitize};
 
 /// Writes the frame as one JSON line.
 pub fn ndjson(frame: &Frame, out: &mut dyn Write) -> io::Result<()> {
@@ -113,12 +113,19 @@ fn header(frame: &Frame) -> Paragraph<'static> {
 fn service_table(rows: &[ServiceRow], frame: &Frame) -> Table<'static> {
     let head = Row::new(
         [
-            "SERVICE", "REQ/S", "ERR%", "P50", "P99", "MAX", "REQUESTS", "ERRORS",
+            "SERVICE",
+            "REQ/S",
+            "ERR RATE",
+            "P50",
+            "P99",
+            "MAX",
+            "TOTAL REQ",
+            "TOTAL ERR",
         ]
         .map(|h| Cell::from(h).style(bold())),
     );
     let body = rows.iter().map(|r| {
-        let err = Cell::from(format!("{:.2}", r.error_rate * 100.0)).style(if r.errors > 0 {
+        let err = Cell::from(percent(r.error_rate)).style(if r.errors > 0 {
             Style::default().fg(Color::Red)
         } else {
             Style::default()
@@ -139,7 +146,7 @@ fn service_table(rows: &[ServiceRow], frame: &Frame) -> Table<'static> {
         [
             Constraint::Length(12),
             Constraint::Length(9),
-            Constraint::Length(7),
+            Constraint::Length(10),
             Constraint::Length(9),
             Constraint::Length(9),
             Constraint::Length(9),
