@@ -315,6 +315,8 @@ impl Drop for Screen {
 
 /// The full-screen view.
 fn run_tui(c: &TopConfig, s: &mut Session) -> Result<Outcome, Error> {
+    let tty = std::fs::File::open("/dev/tty")
+        .map_err(|e| Error::Io(format!("cannot open the terminal: {e}")))?;
     let mut terminal =
         ratatui::try_init().map_err(|e| Error::Io(format!("cannot set up the terminal: {e}")))?;
     let _screen = Screen;
@@ -340,10 +342,14 @@ fn run_tui(c: &TopConfig, s: &mut Session) -> Result<Outcome, Error> {
         let wait = next
             .saturating_duration_since(Instant::now())
             .min(Duration::from_millis(200));
-        let ready =
-            event::poll(wait).map_err(|e| Error::Io(format!("cannot read the terminal: {e}")))?;
-        if ready {
-            match event::read().map_err(|e| Error::Io(format!("cannot read the terminal: {e}")))? {
+        // Wait on the terminal ourselves: crossterm's poll spins at full speed on a terminal
+        // that was closed without a SIGHUP reaching us (a killed tmux), and never says so.
+        if tty_wait(&tty, wait) == Tty::Gone {
+            return Ok(Outcome::Clean);
+        }
+        let read_err = |e: io::Error| Error::Io(format!("cannot read the terminal: {e}"));
+        while event::poll(Duration::ZERO).map_err(read_err)? {
+            match event::read().map_err(read_err)? {
                 TermEvent::Key(k) if k.kind == KeyEventKind::Press => match k.code {
                     KeyCode::Char('q') | KeyCode::Esc => return Ok(Outcome::Clean),
                     KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -376,6 +382,34 @@ fn run_tui(c: &TopConfig, s: &mut Session) -> Result<Outcome, Error> {
             history.push(&frame);
             draw(&mut terminal, &frame, &history)?;
         }
+    }
+}
+
+/// What waiting on the terminal found.
+#[derive(Debug, PartialEq, Eq)]
+enum Tty {
+    /// Input to read, or the wait ran out.
+    Open,
+    /// Hung up or closed: nobody is looking.
+    Gone,
+}
+
+/// Waits up to `wait` for input on the terminal, or for it to hang up.
+fn tty_wait(tty: &std::fs::File, wait: Duration) -> Tty {
+    use std::os::fd::AsRawFd;
+    let mut fd = libc::pollfd {
+        fd: tty.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = libc::c_int::try_from(wait.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `fd` is one valid pollfd that lives across the call, and the descriptor is
+    // owned by `tty`, open for the call's duration.
+    let n = unsafe { libc::poll(&mut fd, 1, ms) };
+    if n > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+        Tty::Gone
+    } else {
+        Tty::Open
     }
 }
 
