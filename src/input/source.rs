@@ -369,7 +369,8 @@ fn read_at_into(file: &File, buf: &mut Vec<u8>, need: usize, offset: u64) -> io:
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         // SAFETY: `spare` is memory the vector owns and nothing else refers to; `pread` writes
         // at most `spare.len()` bytes into it and reads nothing from it.
-        let n = unsafe { libc::pread(file.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len(), at) };
+        let n =
+            unsafe { libc::pread(file.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len(), at) };
         match n {
             0 => break,
             n if n > 0 => {

@@ -138,7 +138,9 @@ mod x86 {
                 )
             };
             let low = |v: __m256i| {
-                u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v, ten), v)) as u32)
+                u64::from(
+                    _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v, ten), v)) as u32,
+                )
             };
             low(a) | (low(b) << 32)
         });
