@@ -185,6 +185,7 @@ fn tree(size: u64, compress: generator::Compress) -> (tempfile::TempDir, u64) {
             compress,
             // Several files per service, so most are closed (windowed) and a few are "live".
             file_size: 8 << 20,
+            span_s: None,
         },
     )
     .expect("write tree");

@@ -1066,6 +1066,9 @@ pub struct TreeOptions {
     pub compress: Compress,
     /// Rotate before a file would exceed this many bytes.
     pub file_size: u64,
+    /// Spread the records over this many seconds from the day's start instead of the whole
+    /// day (a live burst rather than a day of history).
+    pub span_s: Option<f64>,
 }
 
 /// What was written.
@@ -1241,6 +1244,9 @@ pub fn write_tree_with(
 
         let mut produce = || -> io::Result<(Generator, u64, u64)> {
             let mut g = Generator::new(o.seed, o.json, o.size).with_scenario(scenario, o.seed);
+            if let Some(span) = o.span_s {
+                g.mean_gap *= span / 86_400.0;
+            }
             let mut line = Vec::with_capacity(4096);
             let mut done = Vec::new();
             let (mut bytes, mut lines) = (0u64, 0u64);
@@ -1386,6 +1392,11 @@ struct Cli {
     /// PER_MILLE of every 1000 records (default 30), listed in traces.tsv.
     #[arg(long, value_name = "PER_MILLE", num_args = 0..=1, default_missing_value = "30")]
     traces: Option<u32>,
+
+    /// Spread the records over this many seconds from 2025-11-24T00:00:00Z instead of the
+    /// whole day, as a burst from a busy cluster (the records are the same, closer together).
+    #[arg(long, value_name = "SECONDS")]
+    span: Option<f64>,
 }
 
 fn main() -> io::Result<()> {
@@ -1422,6 +1433,7 @@ fn main() -> io::Result<()> {
             Compress::None
         },
         file_size: cli.file_size,
+        span_s: cli.span,
     };
     let began = Instant::now();
     let traces = cli

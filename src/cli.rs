@@ -151,6 +151,87 @@ pub enum CommandArgs {
     /// What changed between a baseline and the incident window, ranked by evidence.
     #[command(after_help = with_times_help(DIFF_EXAMPLES))]
     Diff(DiffArgs),
+    /// A live view of audit-log trees as they grow: requests, errors, codes, latency.
+    #[command(after_help = TOP_EXAMPLES)]
+    Top(TopArgs),
+}
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  bsaudit top /var/log/blobstore                 follow every audit tree under it
+  bsaudit top --last 15m DIR                     seed the view with the last 15 minutes
+  bsaudit top --format json DIR | jq .window     one bsaudit.top/v1 object per interval
+  bsaudit top --from-start --once DIR            everything so far, one frame, then exit
+
+Keys: q (or Esc, Ctrl-C) quits; g switches the grouping (service,code -> service,api,code
+-> service,host,code); a shows every code or only errors.
+New chunk files are read from their start, renamed files are found again by inode,
+truncated ones are read again; compressed files are read only with --from-start or --last.";
+
+/// How `top` shows its frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TopFormatArg {
+    /// The full-screen view on a terminal, JSON otherwise.
+    Auto,
+    /// The full-screen view (needs a terminal).
+    Tui,
+    /// One bsaudit.top/v1 JSON object per line and interval (NDJSON).
+    Json,
+}
+
+/// Options of `bsaudit top`.
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// How often to look for new lines and refresh (e.g. 500ms, 2s).
+    #[arg(long, value_name = "D", default_value = "2s")]
+    pub interval: String,
+
+    /// Length of the sliding window the rates, rows and latency cover.
+    #[arg(long, value_name = "D", default_value = "5m")]
+    pub window: String,
+
+    /// Rows of (service, code) groups shown (0: all).
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    pub top: usize,
+
+    /// Read the files from their start (and compressed ones once) instead of from their end.
+    #[arg(long)]
+    pub from_start: bool,
+
+    /// The grouping of the rows at the start: service,code, service,api,code or
+    /// service,host,code (the g key switches it).
+    #[arg(long, value_name = "DIMS", default_value = "service,code")]
+    pub by: String,
+
+    /// Rows for every code, not only client and server errors (the a key switches it).
+    #[arg(long)]
+    pub all: bool,
+
+    /// Output: the full-screen view or NDJSON frames.
+    #[arg(long, value_enum, default_value_t = TopFormatArg::Auto)]
+    pub format: TopFormatArg,
+
+    /// Stop after N frames.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub iterations: Option<u64>,
+
+    /// One frame, then exit (the same as -n 1).
+    #[arg(long, conflicts_with = "iterations")]
+    pub once: bool,
+
+    /// Look at the files every interval instead of waiting for inotify events.
+    #[arg(long)]
+    pub poll: bool,
+
+    /// Extra or overriding code-table rows, in the embedded table's TSV format.
+    #[arg(long, value_name = "FILE")]
+    pub code_table: Option<PathBuf>,
 }
 
 const DIFF_EXAMPLES: &str = "\

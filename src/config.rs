@@ -53,6 +53,39 @@ pub enum Config {
     Merge(MergeConfig),
     /// `bsaudit diff`.
     Diff(DiffConfig),
+    /// `bsaudit top`.
+    Top(TopConfig),
+}
+
+/// How `top` shows its frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopFormat {
+    /// The full-screen terminal view.
+    Tui,
+    /// One JSON object per line and interval.
+    Json,
+}
+
+/// Everything `top` needs.
+pub struct TopConfig {
+    /// Inputs (paths only), filters, scanner settings.
+    pub common: Common,
+    /// Refresh period (ns).
+    pub interval_ns: i64,
+    /// Sliding window (ns).
+    pub window_ns: i64,
+    /// What the rows show at the start.
+    pub view: crate::top::View,
+    /// Read the files from their start.
+    pub from_start: bool,
+    /// Full screen or NDJSON.
+    pub format: TopFormat,
+    /// Stop after this many frames.
+    pub iterations: Option<u64>,
+    /// Never wait for inotify events.
+    pub poll: bool,
+    /// The code table.
+    pub table: CodeTable,
 }
 
 /// Where the baseline window of `diff` lies.
@@ -356,6 +389,10 @@ impl Config {
                 quiet: args.quiet,
             })),
             CommandArgs::Diff(args) => Ok(Config::Diff(diff_config(args, stdin_is_terminal)?)),
+            CommandArgs::Top(args) => Ok(Config::Top(top_config(
+                args,
+                std::io::stdout().is_terminal(),
+            )?)),
             CommandArgs::Completions(args) => Ok(Config::Completions(args.shell)),
             CommandArgs::Man(args) => Ok(Config::Man(args.command)),
         }
@@ -745,6 +782,75 @@ fn summarize_config(
         },
         output: args.output,
         table: load_table(None)?,
+    })
+}
+
+fn top_config(args: crate::cli::TopArgs, stdout_is_terminal: bool) -> Result<TopConfig, Error> {
+    use crate::cli::TopFormatArg;
+    if args.input.paths.is_empty() || args.input.paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err(usage(
+            "top follows files: name the audit-log directories or files (not `-`)".to_string(),
+        ));
+    }
+    if args.filter.until.is_some() {
+        return Err(usage(
+            "top follows the logs as they grow: --until has no place here".to_string(),
+        ));
+    }
+    let positive = |text: &str, what: &str| -> Result<i64, Error> {
+        let ns = parse_duration(text).map_err(|e| usage(format!("{what}: {e}")))?;
+        if ns < 10_000_000 {
+            return Err(usage(format!("{what} {text:?}: at least 10ms")));
+        }
+        Ok(ns)
+    };
+    let interval_ns = positive(&args.interval, "--interval")?;
+    let window_ns = positive(&args.window, "--window")?;
+    if window_ns < 1_000_000_000 {
+        return Err(usage(format!("--window {:?}: at least 1s", args.window)));
+    }
+    let grouping = match args.by.replace(' ', "").as_str() {
+        "service,code" => crate::top::Grouping::ServiceCode,
+        "service,api,code" => crate::top::Grouping::ServiceApiCode,
+        "service,host,code" => crate::top::Grouping::ServiceHostCode,
+        other => {
+            return Err(usage(format!(
+                "--by {other:?}: top groups by service,code, service,api,code or \
+                 service,host,code"
+            )));
+        }
+    };
+    let format = match args.format {
+        TopFormatArg::Json => TopFormat::Json,
+        TopFormatArg::Tui if !stdout_is_terminal => {
+            return Err(usage(
+                "--format tui needs a terminal on standard output (use --format json)".to_string(),
+            ));
+        }
+        TopFormatArg::Tui => TopFormat::Tui,
+        TopFormatArg::Auto if stdout_is_terminal => TopFormat::Tui,
+        TopFormatArg::Auto => TopFormat::Json,
+    };
+    let iterations = if args.once { Some(1) } else { args.iterations };
+    if iterations == Some(0) {
+        return Err(usage("--iterations must be at least 1".to_string()));
+    }
+    let from_start = args.from_start || args.filter.last.is_some() || args.filter.since.is_some();
+    let common = common(args.input, args.filter, false)?;
+    Ok(TopConfig {
+        common,
+        interval_ns,
+        window_ns,
+        view: crate::top::View {
+            grouping,
+            all_codes: args.all,
+            top: args.top,
+        },
+        from_start,
+        format,
+        iterations,
+        poll: args.poll,
+        table: load_table(args.code_table)?,
     })
 }
 

@@ -16,6 +16,7 @@
 //! - [`report`] is the serialisable result model; [`render`] lays it out.
 //! - [`codes`] is the embedded status-code table.
 //! - [`stats`] holds the tests and verdicts of `diff` (rates, latency, q-values).
+//! - [`follow`] and [`top`] are the live view: new bytes by file identity, a running summary.
 //! - [`escape`] shows control bytes from the logs as escapes in every human format.
 //!
 //! The exact line rules are in `docs/semantics.md`.
@@ -34,6 +35,7 @@ pub mod exit;
 pub mod export;
 pub mod fail_on;
 pub mod filter;
+pub mod follow;
 pub mod histogram;
 pub mod hops;
 pub mod input;
@@ -48,5 +50,6 @@ pub mod summary;
 pub mod tally;
 pub mod time;
 pub mod timeline;
+pub mod top;
 pub mod trace;
 pub mod tracelog;

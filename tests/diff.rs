@@ -28,6 +28,7 @@ fn generate(scenario: Scenario, seed: u64) -> tempfile::TempDir {
         json: false,
         compress: Compress::None,
         file_size: 256 << 20,
+        span_s: None,
     };
     write_tree_with(dir.path(), &opts, Some(scenario), None).expect("generate");
     dir

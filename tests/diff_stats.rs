@@ -44,6 +44,7 @@ fn generate(scenario: Scenario, seed: u64) -> (tempfile::TempDir, u64) {
         json: false,
         compress: Compress::None,
         file_size: 256 << 20,
+        span_s: None,
     };
     write_tree_with(dir.path(), &opts, Some(scenario), None).expect("generate");
     let tsv = fs::read_to_string(dir.path().join("scenario.tsv")).expect("scenario.tsv");

@@ -298,6 +298,7 @@ fn fresh_generated_traces() {
         json: false,
         compress: generator::Compress::None,
         file_size: 1 << 20,
+        span_s: None,
     };
     let traces = generator::traces::Traces::new(99, 150, false);
     generator::write_tree_with(dir.path(), &opts, None, Some(traces)).expect("generate");

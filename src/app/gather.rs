@@ -354,7 +354,7 @@ fn first_pass_newest(
 
 /// Scans with the window placed; when a relative window was placed from an estimate, checks
 /// it against the newest record the scan saw and scans again if the estimate was short.
-fn scan_windowed(
+pub(super) fn scan_windowed(
     common: &Common,
     found: &Discovery,
     spec: &dyn Fn(Filter) -> TallySpec,

@@ -14,6 +14,7 @@ mod lines;
 mod report;
 mod state;
 mod summarize;
+mod top;
 mod trace;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -47,6 +48,7 @@ pub fn run(config: Config) -> Result<Outcome, Error> {
         Config::Summarize(c) => summarize::run(c),
         Config::Merge(c) => summarize::run_merge(c),
         Config::Diff(c) => diff::run(c),
+        Config::Top(c) => top::run(c),
         Config::Completions(shell) => {
             write_stdout(|out| render::manual::completions(shell, out))?;
             Ok(Outcome::Clean)

@@ -18,6 +18,7 @@ pub mod markdown;
 pub mod prometheus;
 pub mod table;
 pub mod timeline;
+pub mod top;
 pub mod trace;
 
 use std::fmt::Write as _;
