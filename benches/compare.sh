@@ -10,9 +10,11 @@
 #   --threads N      passed to bsaudit as --threads (default: bsaudit's own, one per core)
 #   --all-variants   also the rotated-text (32 MiB files), JSON-lines and gzip variants
 #                    (default: text only, 256 MiB files)
-#   --instructions   generate 32 MiB of text and 32 MiB of JSON (seed 1), run the floor and
+#   --instructions   generate 32 MiB and 64 MiB of text and of JSON (seed 1), run the floor and
 #                    `bsaudit report -j1` under `valgrind --tool=callgrind`, print instructions
-#                    per line (a figure the load of the machine cannot move) and exit
+#                    per line (a figure the load of the machine cannot move): the whole process
+#                    on 32 MiB, and the marginal cost of a line from the difference of the two
+#                    sizes; then exit
 #
 # Every time is also given as a ratio to the floor: `floor` maps every file and counts LF with
 # memchr on all threads; `floor --pread` reads with pread instead. The load average is read
@@ -32,7 +34,7 @@ ALL_VARIANTS=0
 INSTRUCTIONS=0
 SEED=1
 
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -84,36 +86,46 @@ if [[ $INSTRUCTIONS -eq 1 ]]; then
   }
   rows=()
   for variant in text json; do
-    dir=$BENCH_DIR/insn-$variant
-    stamp="size=32MiB seed=1 json=$variant gen=$GEN_HASH"
-    if [[ ! -f $dir/.stamp || $(cat "$dir/.stamp") != "$stamp" ]]; then
-      log "generating $dir ($stamp)"
-      rm -rf "$dir"
-      flags=()
-      [[ $variant == json ]] && flags=(--json)
-      "$GEN" --size 32MiB --seed 1 --out "$dir" "${flags[@]}" >/dev/null
-      echo "$stamp" >"$dir/.stamp"
-    fi
-    lines=$("$FLOOR" "$dir"/*/auditlog/* | awk -F'\t' '$1 == "lines" { print $2 }')
-    printf '\n== %s: %s lines; load average %s\n' "$variant" "$lines" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
-    floor=$(instr_run "$CG/floor.$variant.out" "$FLOOR" --threads 1 "$dir"/*/auditlog/*)
-    bs=$(instr_run "$CG/bsaudit.$variant.out" "$BSAUDIT" report "$dir" --quiet --threads 1)
-    rows+=("$variant $lines $floor $bs")
+    # Two sizes: the whole-process figure at 32 MiB, and the marginal cost of a line (the
+    # difference between 64 MiB and 32 MiB, so start-up, the code table, summary and render
+    # cancel out).
+    for size in 32MiB 64MiB; do
+      dir=$BENCH_DIR/insn-$variant
+      [[ $size != 32MiB ]] && dir+=-$size
+      stamp="size=$size seed=1 json=$variant gen=$GEN_HASH"
+      if [[ ! -f $dir/.stamp || $(cat "$dir/.stamp") != "$stamp" ]]; then
+        log "generating $dir ($stamp)"
+        rm -rf "$dir"
+        flags=()
+        [[ $variant == json ]] && flags=(--json)
+        "$GEN" --size "$size" --seed 1 --out "$dir" "${flags[@]}" >/dev/null
+        echo "$stamp" >"$dir/.stamp"
+      fi
+      lines=$("$FLOOR" "$dir"/*/auditlog/* | awk -F'\t' '$1 == "lines" { print $2 }')
+      printf '\n== %s %s: %s lines; load average %s\n' "$variant" "$size" "$lines" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+      floor=$(instr_run "$CG/floor.$variant.$size.out" "$FLOOR" --threads 1 "$dir"/*/auditlog/*)
+      bs=$(instr_run "$CG/bsaudit.$variant.$size.out" "$BSAUDIT" report "$dir" --quiet --threads 1)
+      rows+=("$variant $size $lines $floor $bs")
+    done
   done
   rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   if [[ -n $(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null) ]]; then rev+="-dirty"; fi
   echo
-  echo "instructions per line (valgrind --tool=callgrind, one thread, whole process; bsaudit $rev)"
+  echo "instructions per line (valgrind --tool=callgrind, one thread; bsaudit $rev)"
+  echo "whole = the whole process on 32 MiB / its lines; marginal = (Ir at 64 MiB - Ir at 32 MiB) /"
+  echo "(lines at 64 MiB - lines at 32 MiB), the cost of one more line; fixed = whole - marginal, per line"
   echo
-  echo "| input (32 MiB, seed 1) | lines | floor | bsaudit report | bsaudit / floor |"
-  echo "|---|---:|---:|---:|---:|"
-  for row in "${rows[@]}"; do
-    read -r variant lines floor bs <<<"$row"
-    awk -v v="$variant" -v l="$lines" -v f="$floor" -v b="$bs" 'BEGIN {
-      printf "| %s | %d | %.0f | %.0f | %.1fx |\n", v, l, f / l, b / l, b / f }'
+  echo "| input (seed 1) | lines (32 MiB) | floor: whole | floor: marginal | bsaudit: whole | bsaudit: marginal | bsaudit: fixed (M Ir) | bsaudit / floor (whole) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  for i in 0 2; do
+    read -r variant _ lines floor bs <<<"${rows[$i]}"
+    read -r _ _ lines2 floor2 bs2 <<<"${rows[$((i + 1))]}"
+    awk -v v="$variant" -v l="$lines" -v f="$floor" -v b="$bs" -v l2="$lines2" -v f2="$floor2" -v b2="$bs2" 'BEGIN {
+      fm = (f2 - f) / (l2 - l); bm = (b2 - b) / (l2 - l)
+      printf "| %s | %d | %.0f | %.0f | %.0f | %.0f | %.1f | %.1fx |\n", v, l, f / l, fm, b / l, bm, (b - bm * l) / 1e6, b / f }'
   done
   echo
-  echo "(profiles in $CG: callgrind_annotate $CG/bsaudit.text.out)" >&2
+  echo "(profiles in $CG: callgrind_annotate $CG/bsaudit.text.32MiB.out)" >&2
   exit 0
 fi
 

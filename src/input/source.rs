@@ -356,6 +356,38 @@ pub fn read_at_full(file: &File, buf: &mut [u8], mut offset: u64) -> io::Result<
     Ok(got)
 }
 
+/// Reads `file` from `offset` into `buf` until it holds `need` bytes (byte `i` of `buf` being
+/// byte `offset + i` of the file) or the file ends. The bytes go straight into the vector's
+/// spare capacity: nothing is zeroed first.
+fn read_at_into(file: &File, buf: &mut Vec<u8>, need: usize, offset: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    buf.reserve(need.saturating_sub(buf.len()));
+    while buf.len() < need {
+        let have = buf.len();
+        let spare = &mut buf.spare_capacity_mut()[..need - have];
+        let at = libc::off_t::try_from(offset + have as u64)
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: `spare` is memory the vector owns and nothing else refers to; `pread` writes
+        // at most `spare.len()` bytes into it and reads nothing from it.
+        let n =
+            unsafe { libc::pread(file.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len(), at) };
+        match n {
+            0 => break,
+            n if n > 0 => {
+                // SAFETY: the kernel initialised the `n <= spare.len()` bytes after `have`.
+                unsafe { buf.set_len(have + n as usize) };
+            }
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The part of a file a window task owns: lines that start in `[lo, hi)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
@@ -443,15 +475,14 @@ pub fn read_window(
         }
         // No guard to be had: read it instead.
     }
-    // The buffer is reused from window to window: grown (and zeroed) once, never cleared.
+    // The buffer is reused from window to window: its memory is kept, and `pread` writes into
+    // its spare capacity, so it is never zeroed (which cost a pass over 9 MiB per thread).
     let mut to = (w.hi + OVERHANG).min(cap);
-    let mut got = 0;
+    buf.clear();
     loop {
         let need = (to - from) as usize;
-        if buf.len() < need {
-            buf.resize(need, 0);
-        }
-        got += read_at_full(file, &mut buf[got..need], from + got as u64)?;
+        read_at_into(file, buf, need, from)?;
+        let got = buf.len();
         let (range, complete) = owned_range(&buf[..got], lo, hi);
         let short = got < need;
         // The last line's end is not in what was read: read on, unless the file ends there or

@@ -1,166 +1,118 @@
-//! Finding every TAB, LF and NUL of a block in one pass.
+//! Cutting a piece of text into lines, with the TABs of each line, in one pass.
 //!
-//! A text audit line has eleven TABs and one LF; finding them one `memchr` call at a time costs
-//! a call and a SIMD prologue per field, and reading the line twice (once for its LF, once for
-//! its TABs). Instead, [`find`] compares 64 bytes at a time against the three delimiters, turns
-//! the results into bitmasks and writes out the positions of the set bits, the way simdjson's
-//! first stage finds structural characters. For every LF it also notes how many TABs came
-//! before it, so the TABs of a line are a slice of [`Delims::tabs`] and the line walker never
-//! branches per TAB. NUL is found in the same pass because a NUL anywhere makes a line
-//! malformed.
+//! A text audit line has eleven TABs and one LF in some 450 bytes; finding them one `memchr`
+//! call at a time costs a call and a SIMD prologue per field. Instead, [`for_each_line`]
+//! compares 64 bytes at a time against one bound, `byte <= 10`, which holds for exactly the
+//! bytes that matter here: TAB, LF, NUL (and the rare controls 1 to 8, which are ignored).
+//! That is one compare per 32 bytes instead of one per delimiter. Each flagged byte is then
+//! looked at once: a TAB is noted in the line's small table, a NUL marks the line, an LF hands
+//! the line out. Lines are handed out as they end, with their TABs on the stack, so nothing is
+//! written to memory per TAB beyond that table and nothing is read twice.
+//!
+//! The TAB count is exact however many TABs a line has (a line with one TAB too many is
+//! malformed by its count); positions are kept for lines of at most [`TAB_SLOTS`] TABs.
 
-/// The delimiters of one piece of text.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Delims {
-    /// Offsets of every TAB, ascending.
-    pub tabs: Vec<u32>,
-    /// Every LF, ascending, with the number of TABs before it.
-    pub lines: Vec<LineEnd>,
-    /// Offsets of every NUL, ascending.
-    pub nuls: Vec<u32>,
-}
+/// How many TAB positions a line keeps; a record has 11 or 13 TABs.
+pub const TAB_SLOTS: usize = 16;
 
-/// An LF and how many TABs precede it in the text.
+/// The delimiters of one line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LineEnd {
-    /// Offset of the LF.
-    pub lf: u32,
-    /// Number of TABs before it: the line's TABs end at this index of [`Delims::tabs`].
-    pub tabs_before: u32,
+pub struct LineTabs {
+    /// Offsets (in the piece) of the line's TABs, when it has at most [`TAB_SLOTS`] (beyond
+    /// that, the slots wrap around and hold no order).
+    pub at: [u32; TAB_SLOTS],
+    /// How many TABs the line has, exactly.
+    pub count: usize,
+    /// The line holds a NUL byte.
+    pub nul: bool,
 }
 
-impl Delims {
-    /// Empties the lists, keeping their memory.
-    pub fn clear(&mut self) {
-        self.tabs.clear();
-        self.lines.clear();
-        self.nuls.clear();
+impl LineTabs {
+    /// The offsets of every TAB of the line, when it has at most [`TAB_SLOTS`].
+    pub fn kept(&self) -> Option<&[u32]> {
+        self.at.get(..self.count)
     }
 }
 
-/// Finds the delimiters of `hay` (shorter than 4 GiB) into `out`, which is cleared first.
-pub fn find(hay: &[u8], out: &mut Delims) {
+/// Calls `on_line(start, end, tabs)` for every line of `hay` (shorter than 4 GiB), in order:
+/// `hay[start..end]` is the line without its LF. The last line is handed out too when it has
+/// no LF (`end == hay.len()`).
+#[inline(always)]
+pub fn for_each_line(hay: &[u8], on_line: impl FnMut(usize, usize, &LineTabs)) {
     debug_assert!(u32::try_from(hay.len()).is_ok());
-    out.clear();
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("popcnt")
             && std::arch::is_x86_feature_detected!("bmi1")
         {
-            // SAFETY: the CPU supports AVX2, POPCNT and BMI1, checked just above.
-            unsafe { x86::find_avx2(hay, out) };
+            // SAFETY: the CPU supports AVX2 and BMI1, checked just above.
+            unsafe { x86::for_each_line_avx2(hay, on_line) };
             return;
         }
     }
-    walk(hay, out, masks_scalar);
+    walk(hay, on_line, specials_scalar);
 }
 
-/// The three bitmasks of 64 bytes: bit i is set when byte i is TAB, LF, NUL respectively.
-#[derive(Clone, Copy)]
-struct Masks {
-    tab: u64,
-    lf: u64,
-    nul: u64,
-}
-
-/// The portable mask builder; also the reference the SIMD one is tested against.
-fn masks_scalar(chunk: &[u8; 64]) -> Masks {
-    let mut m = Masks {
-        tab: 0,
-        lf: 0,
-        nul: 0,
-    };
+/// The portable mask builder; also the reference the SIMD one is tested against: bit i is set
+/// when byte i is at most 10 (NUL, the controls 1 to 8, TAB, LF).
+fn specials_scalar(chunk: &[u8; 64]) -> u64 {
+    let mut mask = 0;
     for (i, &b) in chunk.iter().enumerate() {
-        let bit = 1u64 << i;
-        match b {
-            b'\t' => m.tab |= bit,
-            b'\n' => m.lf |= bit,
-            0 => m.nul |= bit,
-            _ => {}
-        }
+        mask |= u64::from(b <= b'\n') << i;
     }
-    m
+    mask
 }
 
-/// Runs `masks` over every 64 bytes of `hay` (the last piece padded with spaces) and records
-/// the set bits. Inlined into each SIMD entry point so the mask builder inlines too.
+/// Runs `specials` over every 64 bytes of `hay` (the last piece padded with spaces) and hands
+/// out the lines. Inlined into each SIMD entry point so the mask builder inlines too.
 #[inline(always)]
-fn walk(hay: &[u8], out: &mut Delims, masks: impl Fn(&[u8; 64]) -> Masks) {
-    // Every TAB gets a slot, plus the four `record` may write past the last one.
-    out.tabs.clear();
-    out.tabs.reserve(hay.len() + 4);
-    let mut tabs = TabWriter {
-        ptr: out.tabs.as_mut_ptr(),
-        len: 0,
+fn walk(
+    hay: &[u8],
+    mut on_line: impl FnMut(usize, usize, &LineTabs),
+    specials: impl Fn(&[u8; 64]) -> u64,
+) {
+    let mut line = LineTabs {
+        at: [0; TAB_SLOTS],
+        count: 0,
+        nul: false,
+    };
+    let mut start = 0usize;
+    let mut visit = |chunk: &[u8; 64], base: usize, line: &mut LineTabs, start: &mut usize| {
+        let mut mask = specials(chunk);
+        while mask != 0 {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            match chunk[i] {
+                b'\t' => {
+                    line.at[line.count % TAB_SLOTS] = (base + i) as u32;
+                    line.count += 1;
+                }
+                b'\n' => {
+                    on_line(*start, base + i, line);
+                    *start = base + i + 1;
+                    line.count = 0;
+                    line.nul = false;
+                }
+                0 => line.nul = true,
+                _ => {}
+            }
+        }
     };
     let mut base = 0usize;
     while base + 64 <= hay.len() {
         let Ok(chunk) = <&[u8; 64]>::try_from(&hay[base..base + 64]) else {
             unreachable!("the range is 64 bytes long")
         };
-        record(masks(chunk), base, &mut tabs, out);
+        visit(chunk, base, &mut line, &mut start);
         base += 64;
     }
     if base < hay.len() {
         let mut padded = [b' '; 64];
         padded[..hay.len() - base].copy_from_slice(&hay[base..]);
-        record(masks(&padded), base, &mut tabs, out);
+        visit(&padded, base, &mut line, &mut start);
     }
-    // SAFETY: `record` wrote slots 0..tabs.len, all within the capacity reserved above (there
-    // are at most hay.len() TABs).
-    unsafe { out.tabs.set_len(tabs.len) };
-}
-
-/// Writes TAB offsets into a vector's spare capacity without length bookkeeping per write.
-struct TabWriter {
-    ptr: *mut u32,
-    len: usize,
-}
-
-/// Records the set bits of one 64-byte chunk at offset `base`.
-///
-/// Lines have a dozen TABs in some 450 bytes, so most masks have 0 to 3 TABs: a loop that
-/// exits after a varying count mispredicts once per mask. Instead the first four slots are
-/// written unconditionally (slots past the count hold junk beyond `len`, overwritten later or
-/// never exposed), and only masks with more TABs loop.
-#[inline(always)]
-fn record(m: Masks, base: usize, tabs: &mut TabWriter, out: &mut Delims) {
-    let base32 = base as u32;
-    let before = tabs.len as u32;
-    let count = m.tab.count_ones() as usize;
-    let mut mask = m.tab;
-    // SAFETY: `walk` reserved hay.len() + 4 slots. tabs.len counts the TABs before `base`, so
-    // it is at most `base`, and this chunk holds `count` <= hay.len() - base TABs (padding is
-    // spaces). The writes go to slots below tabs.len + max(count, 4) <= hay.len() + 4.
-    unsafe {
-        let p = tabs.ptr.add(tabs.len);
-        for k in 0..4 {
-            p.add(k).write(base32.wrapping_add(mask.trailing_zeros()));
-            mask &= mask.wrapping_sub(1);
-        }
-        let mut k = 4;
-        while mask != 0 {
-            p.add(k).write(base32 + mask.trailing_zeros());
-            mask &= mask - 1;
-            k += 1;
-        }
-    }
-    tabs.len += count;
-    let mut lf = m.lf;
-    while lf != 0 {
-        let bit = lf.trailing_zeros();
-        let below = (1u64 << bit) - 1;
-        out.lines.push(LineEnd {
-            lf: base32 + bit,
-            tabs_before: before + (m.tab & below).count_ones(),
-        });
-        lf &= lf - 1;
-    }
-    let mut nul = m.nul;
-    while nul != 0 {
-        out.nuls.push(base32 + nul.trailing_zeros());
-        nul &= nul - 1;
+    if start < hay.len() {
+        on_line(start, hay.len(), &line);
     }
 }
 
@@ -168,15 +120,14 @@ fn record(m: Masks, base: usize, tabs: &mut TabWriter, out: &mut Delims) {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Delims, Masks, walk};
+    use super::{LineTabs, walk};
 
-    /// AVX2 masks: three compares per 32 bytes (POPCNT and TZCNT for the bit walk).
-    #[target_feature(enable = "avx2,popcnt,bmi1")]
-    pub unsafe fn find_avx2(hay: &[u8], out: &mut Delims) {
-        let tab = _mm256_set1_epi8(b'\t' as i8);
-        let lf = _mm256_set1_epi8(b'\n' as i8);
-        let nul = _mm256_setzero_si256();
-        walk(hay, out, |chunk| {
+    /// AVX2: one unsigned minimum and one compare per 32 bytes (`min(b, 10) == b` is
+    /// `b <= 10`); TZCNT for the bit walk.
+    #[target_feature(enable = "avx2,bmi1")]
+    pub unsafe fn for_each_line_avx2(hay: &[u8], on_line: impl FnMut(usize, usize, &LineTabs)) {
+        let ten = _mm256_set1_epi8(b'\n' as i8);
+        walk(hay, on_line, |chunk| {
             // SAFETY: `chunk` is 64 bytes, so both 32-byte loads are in bounds; loadu has no
             // alignment requirement.
             let (a, b) = unsafe {
@@ -186,14 +137,12 @@ mod x86 {
                     _mm256_loadu_si256(p.add(32).cast::<__m256i>()),
                 )
             };
-            let bits = |v: __m256i, d: __m256i| {
-                u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, d)) as u32)
+            let low = |v: __m256i| {
+                u64::from(
+                    _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v, ten), v)) as u32,
+                )
             };
-            Masks {
-                tab: bits(a, tab) | (bits(b, tab) << 32),
-                lf: bits(a, lf) | (bits(b, lf) << 32),
-                nul: bits(a, nul) | (bits(b, nul) << 32),
-            }
+            low(a) | (low(b) << 32)
         });
     }
 }
@@ -203,61 +152,85 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The obvious way: one byte at a time.
-    fn reference(hay: &[u8]) -> Delims {
-        let mut d = Delims::default();
-        let mut tabs = 0;
+    /// One line as the obvious byte loop sees it: start, end, every TAB (when at most
+    /// TAB_SLOTS), the TAB count, NUL.
+    type Seen = (usize, usize, Option<Vec<u32>>, usize, bool);
+
+    /// The obvious way: split at LF, look at every byte.
+    fn reference(hay: &[u8]) -> Vec<Seen> {
+        let mut out = Vec::new();
+        let mut start = 0;
         for (i, &b) in hay.iter().enumerate() {
-            match b {
-                b'\t' => {
-                    d.tabs.push(i as u32);
-                    tabs += 1;
-                }
-                b'\n' => d.lines.push(LineEnd {
-                    lf: i as u32,
-                    tabs_before: tabs,
-                }),
-                0 => d.nuls.push(i as u32),
-                _ => {}
+            if b == b'\n' {
+                out.push(line_of(hay, start, i));
+                start = i + 1;
             }
         }
-        d
+        if start < hay.len() {
+            out.push(line_of(hay, start, hay.len()));
+        }
+        out
+    }
+
+    fn line_of(hay: &[u8], start: usize, end: usize) -> Seen {
+        let tabs: Vec<u32> = (start..end)
+            .filter(|&i| hay[i] == b'\t')
+            .map(|i| i as u32)
+            .collect();
+        let count = tabs.len();
+        let nul = hay[start..end].contains(&0);
+        let kept = (count <= TAB_SLOTS).then_some(tabs);
+        (start, end, kept, count, nul)
+    }
+
+    fn collect(hay: &[u8], scalar: bool) -> Vec<Seen> {
+        let mut out = Vec::new();
+        let on_line = |start, end, t: &LineTabs| {
+            out.push((start, end, t.kept().map(<[u32]>::to_vec), t.count, t.nul));
+        };
+        if scalar {
+            walk(hay, on_line, specials_scalar);
+        } else {
+            for_each_line(hay, on_line);
+        }
+        out
     }
 
     #[test]
-    fn finds_all_three() {
-        let hay = b"REQ\tX\t1\nab\0c\t\x07\n";
-        let mut got = Delims::default();
-        find(hay, &mut got);
-        assert_eq!(got.tabs, vec![3, 5, 12]);
+    fn finds_lines_tabs_and_nuls() {
+        let hay = b"REQ\tX\t1\nab\0c\t\x07\x01\n\ntail\t";
         assert_eq!(
-            got.lines,
+            collect(hay, false),
             vec![
-                LineEnd {
-                    lf: 7,
-                    tabs_before: 2
-                },
-                LineEnd {
-                    lf: 14,
-                    tabs_before: 3
-                }
+                (0, 7, Some(vec![3, 5]), 2, false),
+                (8, 15, Some(vec![12]), 1, true),
+                (16, 16, Some(vec![]), 0, false),
+                (17, 22, Some(vec![21]), 1, false),
             ]
         );
-        assert_eq!(got.nuls, vec![10]);
+    }
+
+    #[test]
+    fn counts_tabs_past_the_slots() {
+        for n in [TAB_SLOTS, TAB_SLOTS + 1, 40] {
+            let line = "\t".repeat(n);
+            let got = collect(line.as_bytes(), false);
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].3, n);
+            let all = (0..n as u32).collect::<Vec<_>>();
+            assert_eq!(got[0].2, (n <= TAB_SLOTS).then_some(all));
+        }
     }
 
     proptest! {
         #[test]
         fn simd_and_scalar_match_the_obvious(hay in prop::collection::vec(
-            prop_oneof![Just(b'\t'), Just(b'\n'), Just(0u8), Just(3u8), Just(b'a'), any::<u8>()], 0..700),
+            prop_oneof![Just(b'\t'), Just(b'\n'), Just(0u8), Just(3u8), Just(10u8), Just(11u8),
+                Just(b'a'), any::<u8>()], 0..700),
             skip in 0usize..64) {
             let hay = &hay[skip.min(hay.len())..];
-            let mut got = Delims { tabs: vec![9], ..Delims::default() };
-            find(hay, &mut got);
-            prop_assert_eq!(&got, &reference(hay));
-            let mut scalar = Delims::default();
-            walk(hay, &mut scalar, masks_scalar);
-            prop_assert_eq!(&scalar, &reference(hay));
+            prop_assert_eq!(collect(hay, false), reference(hay));
+            prop_assert_eq!(collect(hay, true), reference(hay));
         }
     }
 }

@@ -412,9 +412,20 @@ impl<'a> Cursor<'a, '_> {
 
 /// Length of a valid escape after its backslash (`n` -> 1, `u0026` -> 5), `None` if invalid
 /// or a surrogate (pairs are rare in audit logs; the full parser checks them).
+#[inline(always)]
 fn escape_len(after: &[u8]) -> Option<usize> {
     match after.first()? {
         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(1),
+        b'u' => unicode_escape_len(after),
+        _ => None,
+    }
+}
+
+/// [`escape_len`] of a `\u` escape, out of line: rare next to `\"`.
+#[cold]
+#[inline(never)]
+fn unicode_escape_len(after: &[u8]) -> Option<usize> {
+    match after.first()? {
         b'u' => {
             let hex = after.get(1..5)?;
             let hex = std::str::from_utf8(hex).ok()?;

@@ -96,8 +96,8 @@ pub fn classify(line: &[u8], is_tail: bool, max_line: usize) -> Outcome<'_> {
     }
 }
 
-/// Bytes handed to the delimiter finder at a time (extended to the next LF), so that its
-/// output stays in cache.
+/// Bytes handed to the line cutter at a time (extended to the next LF): the unit in which a
+/// JSON writer is told from a text one.
 const SUB_BLOCK: usize = 64 * 1024;
 
 /// Scans a block of lines. Every line but the last ends with LF; a last line without LF is the
@@ -121,7 +121,6 @@ pub fn scan_block<S: LineSink>(
         sink.line(pos, b"", &Outcome::Oversized);
         pos.line += 1;
     }
-    let mut found = delims::Delims::default();
     let mut start = 0;
     while start < block.len() {
         // A piece of about SUB_BLOCK bytes that ends at an LF (or the end of the block), so
@@ -133,13 +132,12 @@ pub fn scan_block<S: LineSink>(
         };
         let piece = &block[start..end];
         if piece.first() == Some(&b'{') || u32::try_from(piece.len()).is_err() {
-            // A JSON-format writer: its lines hold no raw TABs, so the TAB index would be work
+            // A JSON-format writer: its lines hold no raw TABs, so noting them would be work
             // for nothing; find line ends only. (Also a piece of 4 GiB or more, a line that
-            // long under a raised --max-line: the TAB index counts in 32 bits.)
+            // long under a raised --max-line: TAB offsets are 32 bits.)
             scan_lines(piece, max_line, &mut pos, sink);
         } else {
-            delims::find(piece, &mut found);
-            scan_piece(piece, &found, max_line, &mut pos, sink);
+            scan_piece(piece, max_line, &mut pos, sink);
         }
         start = end;
     }
@@ -160,73 +158,51 @@ fn scan_lines<S: LineSink>(piece: &[u8], max_line: usize, pos: &mut LinePos, sin
     }
 }
 
-/// Hands every line of `piece` to the sink, parsing text records from the TABs found.
-fn scan_piece<S: LineSink>(
-    piece: &[u8],
-    found: &delims::Delims,
-    max_line: usize,
-    pos: &mut LinePos,
-    sink: &mut S,
-) {
-    let mut line_start = 0usize;
-    let mut first_tab = 0usize;
-    let mut nuls = found.nuls.iter().peekable();
-    for end in &found.lines {
-        let lf = end.lf as usize;
-        let tabs = &found.tabs[first_tab..end.tabs_before as usize];
-        first_tab = end.tabs_before as usize;
-        let mut nul = false;
-        while nuls.next_if(|&&at| (at as usize) < lf).is_some() {
-            nul = true;
-        }
-        let line = &piece[line_start..lf];
-        sink.line(
-            *pos,
-            line,
-            &classify_found(line, line_start, tabs, nul, false, max_line),
-        );
+/// Hands every line of `piece` to the sink, parsing text records from the TABs found while
+/// the line was cut out ([`delims::for_each_line`]).
+fn scan_piece<S: LineSink>(piece: &[u8], max_line: usize, pos: &mut LinePos, sink: &mut S) {
+    delims::for_each_line(piece, |start, end, tabs| {
+        let line = &piece[start..end];
+        line_found(line, start, tabs, end == piece.len(), max_line, *pos, sink);
         pos.line += 1;
-        line_start = lf + 1;
-    }
-    if line_start < piece.len() {
-        let line = &piece[line_start..];
-        let tabs = &found.tabs[first_tab..];
-        let nul = nuls.next().is_some();
-        sink.line(
-            *pos,
-            line,
-            &classify_found(line, line_start, tabs, nul, true, max_line),
-        );
-        pos.line += 1;
-    }
+    });
 }
 
 /// [`classify`], shortened for the common case: a line that starts with `REQ<TAB>` and has a
-/// record's number of TABs is parsed from the TABs already found (`tabs` are offsets in the
-/// piece; the line starts at `line_start`). Everything else takes the general path, which gives
-/// the same answer the long way.
+/// record's number of TABs is parsed from the TABs already found (offsets in the piece; the
+/// line starts at `line_start`), and handed to the sink. Everything else takes the general
+/// path, which gives the same answer the long way.
 #[inline(always)]
-fn classify_found<'a>(
-    line: &'a [u8],
+fn line_found<S: LineSink>(
+    line: &[u8],
     line_start: usize,
-    tabs: &[u32],
-    nul: bool,
+    tabs: &delims::LineTabs,
     is_tail: bool,
     max_line: usize,
-) -> Outcome<'a> {
-    if line.len() > max_line {
-        return Outcome::Oversized;
-    }
-    if !nul && (tabs.len() == 11 || tabs.len() == 13) && line.starts_with(b"REQ\t") {
+    pos: LinePos,
+    sink: &mut S,
+) {
+    if line.len() <= max_line
+        && !tabs.nul
+        && (tabs.count == 11 || tabs.count == 13)
+        && line.starts_with(b"REQ\t")
+        && let Some(found) = tabs.kept()
+    {
         // A trailing CR belongs to the last field and is not part of the record.
         let rec = line.strip_suffix(b"\r").unwrap_or(line);
-        return match text::parse_fields(rec, line_start as u32, tabs) {
-            Ok(rec) => Outcome::Record(rec),
-            Err(_) if is_tail => Outcome::IncompleteTail,
-            Err(reason) => Outcome::Malformed(reason),
-        };
+        match text::parse_fields(rec, line_start as u32, found) {
+            Ok(rec) => {
+                // Every field of a record from `parse_fields` borrows the line: dropping it
+                // frees nothing, so it is not dropped (the drop glue walks every `Cow`).
+                let outcome = std::mem::ManuallyDrop::new(Outcome::Record(rec));
+                sink.line(pos, line, &outcome);
+            }
+            Err(_) if is_tail => sink.line(pos, line, &Outcome::IncompleteTail),
+            Err(reason) => sink.line(pos, line, &Outcome::Malformed(reason)),
+        }
+        return;
     }
-    classify(line, is_tail, max_line)
+    sink.line(pos, line, &classify(line, is_tail, max_line));
 }
 
 #[cfg(test)]

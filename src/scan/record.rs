@@ -90,7 +90,7 @@ fn json_string_value<'h>(json: &'h [u8], key: &[u8]) -> Option<&'h [u8]> {
 }
 
 /// Splits a module field into service and optional `host:port`.
-#[inline]
+#[inline(always)]
 pub fn split_module(module: &[u8]) -> (&[u8], Option<&[u8]>) {
     match find_at_sign(module) {
         Some(at) => (&module[..at], Some(&module[at + 1..])),
@@ -125,7 +125,7 @@ fn find_at_sign(module: &[u8]) -> Option<usize> {
 
 /// Parses 1 to `max_digits` (at most 19) ASCII digits into a number; anything else is
 /// `None`. Long numbers (start times have 17 digits) go eight digits at a time.
-#[inline]
+#[inline(always)]
 pub fn parse_digits(bytes: &[u8], max_digits: usize) -> Option<u64> {
     if bytes.is_empty() || bytes.len() > max_digits.min(19) {
         return None;
@@ -177,7 +177,7 @@ fn parse_eight(word: u64) -> Option<u32> {
 
 /// Converts a start time to nanoseconds, taking the unit from its digit count
 /// (<=10 s, 11-13 ms, 14-16 us, 17 100 ns, 18-19 ns). `None` when out of range.
-#[inline]
+#[inline(always)]
 pub fn start_time_ns(value: u64, digits: usize) -> Option<i64> {
     let scale: u64 = match digits {
         0 => return None,

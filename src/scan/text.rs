@@ -41,36 +41,45 @@ pub fn parse(line: &[u8]) -> Result<Record<'_>, Malformed> {
 /// count, code and numbers.
 #[inline(always)]
 pub fn parse_fields<'a>(rec: &'a [u8], base: u32, tabs: &[u32]) -> Result<Record<'a>, Malformed> {
+    // A macro, not a closure: closures are not always inlined, and this runs per field.
+    macro_rules! at {
+        ($t:expr) => {
+            ($t - base) as usize
+        };
+    }
+    macro_rules! span {
+        ($from:expr, $to:expr) => {
+            &rec[at!($from) + 1..at!($to)]
+        };
+    }
+
     let [t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, rest @ ..] = tabs else {
         return Err(Malformed::FieldCount);
     };
     let last_end = match rest {
         [] => rec.len(),
-        [t11, _] => (t11 - base) as usize,
+        [t11, _] => at!(t11),
         _ => return Err(Malformed::FieldCount),
     };
-    let at = |t: &u32| (t - base) as usize;
-    let span = |from: &u32, to: &u32| &rec[at(from) + 1..at(to)];
-
-    let code = parse_digits(span(t6, t7), 9).ok_or(Malformed::BadCode)?;
-    let start_raw = span(t1, t2);
+    let code = parse_digits(span!(t6, t7), 9).ok_or(Malformed::BadCode)?;
+    let start_raw = span!(t1, t2);
     let start_ns = parse_digits(start_raw, 19)
         .and_then(|v| start_time_ns(v, start_raw.len()))
         .ok_or(Malformed::BadNumber)?;
-    let resp_len = parse_digits(span(t9, t10), 19).ok_or(Malformed::BadNumber)?;
-    let duration_us = parse_digits(&rec[at(t10) + 1..last_end], 19).ok_or(Malformed::BadNumber)?;
+    let resp_len = parse_digits(span!(t9, t10), 19).ok_or(Malformed::BadNumber)?;
+    let duration_us = parse_digits(&rec[at!(t10) + 1..last_end], 19).ok_or(Malformed::BadNumber)?;
 
-    let (service, host) = split_module(span(t0, t1));
+    let (service, host) = split_module(span!(t0, t1));
     Ok(Record {
         service: Cow::Borrowed(service),
         module_host: host.map(Cow::Borrowed),
         start_ns,
-        method: Cow::Borrowed(span(t2, t3)),
-        path: Cow::Borrowed(span(t3, t4)),
-        req_header: Cow::Borrowed(span(t4, t5)),
+        method: Cow::Borrowed(span!(t2, t3)),
+        path: Cow::Borrowed(span!(t3, t4)),
+        req_header: Cow::Borrowed(span!(t4, t5)),
         // Codes have at most 9 digits, so they fit in u32.
         code: code as u32,
-        resp_header: Cow::Borrowed(span(t7, t8)),
+        resp_header: Cow::Borrowed(span!(t7, t8)),
         resp_len,
         duration_us,
         trace: Lookup::InHeader,
