@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::input::discover::{self, FileId, InputFile, InputKind, Passed};
-use crate::input::resume::{self, HEAD};
+use crate::input::resume;
 
 /// Where a followed file stands.
 #[derive(Clone, Debug)]
@@ -26,7 +26,7 @@ struct Cursor {
     offset: u64,
     /// Hash of its first `head_len` bytes.
     head_hash: u64,
-    /// How many bytes the hash covers (grows with the file up to [`HEAD`]).
+    /// How many bytes the hash covers (grows with the file up to [`resume::HEAD`]).
     head_len: u64,
     /// A compressed file: never read again.
     compressed: bool,
@@ -172,7 +172,13 @@ impl Follower {
                     out.events
                         .push(Event::Renamed(c.display.clone(), f.display.clone()));
                 }
-                let (hash, len) = resume::head_hash(path, c.head_len)?;
+                // `look` hashed the head it has now; only a file that was shorter than HEAD
+                // needs its old prefix read again to be compared.
+                let (hash, len) = if now.head_len == c.head_len {
+                    (now.head_hash, now.head_len)
+                } else {
+                    resume::head_hash(path, c.head_len)?
+                };
                 if now.size < c.offset {
                     out.events.push(Event::Restarted(
                         f.display.clone(),
@@ -220,7 +226,6 @@ impl Follower {
         out.pending_bytes += now.size.saturating_sub(cut);
         // The head hash covers what the file has now (up to HEAD), so a later copytruncate
         // and refill is told from growth.
-        debug_assert!(now.head_len <= HEAD as u64);
         Ok(Some(Cursor {
             display: f.display.clone(),
             offset: cut,

@@ -255,11 +255,6 @@ impl Live {
         }
     }
 
-    /// Everything read so far.
-    pub fn totals(&self) -> &Summary {
-        &self.totals
-    }
-
     /// Adds what one look read.
     pub fn add(&mut self, delta: &Summary, now_ns: i64) {
         self.totals += delta;
@@ -315,7 +310,9 @@ impl Live {
         let is_error = |code: u64| classes.class_of(code as u32).is_error();
 
         let mut services: BTreeMap<String, (u64, u64, Histogram)> = BTreeMap::new();
-        let mut groups: BTreeMap<(String, Option<String>, u64), GroupData> = BTreeMap::new();
+        // Only counts and latency are shown: histograms, not whole groups (whose merge would copy
+        // and sort their samples on every frame).
+        let mut groups: BTreeMap<(String, Option<String>, u64), Histogram> = BTreeMap::new();
         let mut records = 0;
         for (key, g) in &self.totals.groups {
             if bucket_of(key).is_none_or(|b| b < start_index) {
@@ -343,7 +340,7 @@ impl Live {
             };
             *groups
                 .entry((service.to_string(), extra, code))
-                .or_default() += g;
+                .or_default() += &g.latency;
         }
 
         let totals_by_service = self.totals.services(classes);
@@ -381,17 +378,13 @@ impl Live {
 
         let mut group_rows: Vec<GroupRow> = groups
             .into_iter()
-            .map(|((service, extra, code), g)| {
-                let total = self
+            .map(|((service, extra, code), latency)| {
+                let pair = self
                     .totals
                     .pairs
-                    .get(&vec![Part::Text(service.clone()), Part::Num(code)])
-                    .map_or(0, GroupData::count);
-                let first_ns = self
-                    .totals
-                    .pairs
-                    .get(&vec![Part::Text(service.clone()), Part::Num(code)])
-                    .map_or(i64::MIN, |g| g.first_ns);
+                    .get(&vec![Part::Text(service.clone()), Part::Num(code)]);
+                let total = pair.map_or(0, GroupData::count);
+                let first_ns = pair.map_or(i64::MIN, |g| g.first_ns);
                 let service_ns = service_first.get(service.as_str()).copied();
                 let new = first_ns >= start
                     && service_ns.is_some_and(|s| first_ns >= s.saturating_add(self.window_ns));
@@ -407,9 +400,9 @@ impl Live {
                     host,
                     code: u32::try_from(code).unwrap_or(u32::MAX),
                     class: classes.class_of(code as u32).as_str().to_string(),
-                    count: g.count(),
-                    per_s: g.count() as f64 / span_s,
-                    p99_us: g.latency.quantile(990),
+                    count: latency.count(),
+                    per_s: latency.count() as f64 / span_s,
+                    p99_us: latency.quantile(990),
                     total,
                     new,
                     message: info.map(|i| i.message.clone()),

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
 
+use crate::codes::ClassMap;
 use crate::config::{TopConfig, TopFormat};
 use crate::dims::Dims;
 use crate::engine::{self, ProgressFn};
@@ -73,6 +74,7 @@ struct Session<'c> {
     scope: Scope,
     filter: Filter,
     dims: Dims,
+    classes: ClassMap,
     pool: rayon::ThreadPool,
     watch: Option<Watch>,
     frame: u64,
@@ -112,7 +114,8 @@ impl<'c> Session<'c> {
             files: first.reads.clone(),
             ..Discovery::default()
         };
-        let spec_for = |filter: Filter| spec(c, &dims, slice, filter, &found);
+        let classes = c.table.class_map();
+        let spec_for = |filter: Filter| spec(c, &classes, &dims, slice, filter, &found);
         let (delta_tally, filter) = if found.files.is_empty() {
             (None, gather::windowed(&c.common, None)?)
         } else {
@@ -134,6 +137,7 @@ impl<'c> Session<'c> {
             scope,
             filter,
             dims,
+            classes,
             pool,
             watch,
             frame: 0,
@@ -173,7 +177,14 @@ impl<'c> Session<'c> {
             ..Discovery::default()
         };
         let slice = self.scope.bucket_ns;
-        let spec = spec(self.c, &self.dims, slice, self.filter.clone(), &found);
+        let spec = spec(
+            self.c,
+            &self.classes,
+            &self.dims,
+            slice,
+            self.filter.clone(),
+            &found,
+        );
         let quiet: ProgressFn = Arc::new(|_| {});
         let settings = &self.c.common.scan;
         let mut tally = self
@@ -219,7 +230,7 @@ impl<'c> Session<'c> {
             crate::time::wall_clock_ns(),
             view,
             &self.c.table,
-            &self.c.table.class_map(),
+            &self.classes,
             FilesStats {
                 followed: self.files,
                 pending_bytes: self.pending_bytes,
@@ -252,13 +263,20 @@ impl<'c> Session<'c> {
 }
 
 /// The tally spec of a look: every code, grouped by [`top::DIMS`].
-fn spec(c: &TopConfig, dims: &Dims, slice: i64, filter: Filter, found: &Discovery) -> TallySpec {
+fn spec(
+    c: &TopConfig,
+    classes: &ClassMap,
+    dims: &Dims,
+    slice: i64,
+    filter: Filter,
+    found: &Discovery,
+) -> TallySpec {
     TallySpec {
         filter,
         keep_invalid: false,
         dims: Some(dims.clone()),
         errors_only: false,
-        classes: c.table.class_map(),
+        classes: classes.clone(),
         max_groups: MAX_GROUPS,
         bucket_ns: slice,
         file_rank: gather::file_rank(found),
