@@ -67,6 +67,17 @@ pub trait LineSink {
 
     /// The block (file, chunk) held `lines` lines, counted from its first line.
     fn block_done(&mut self, file: u32, chunk: u32, lines: u64);
+
+    /// A text record the block scanner's fast path checked ([`text::Fields`]): the same line
+    /// as a [`LineSink::line`] with [`Outcome::Record`], which is what the default does. A sink
+    /// that only counts can read the fields and skip building the record.
+    #[inline(always)]
+    fn text_record(&mut self, pos: LinePos, raw: &[u8], fields: &text::Fields<'_, '_>) {
+        // Every field of the record borrows the line: dropping it frees nothing, so it is not
+        // dropped (the drop glue walks every `Cow`).
+        let outcome = std::mem::ManuallyDrop::new(Outcome::Record(fields.record()));
+        self.line(pos, raw, &outcome);
+    }
 }
 
 /// Classifies one line, given without its LF. `is_tail` marks the unterminated last line of a
@@ -190,13 +201,8 @@ fn line_found<S: LineSink>(
     {
         // A trailing CR belongs to the last field and is not part of the record.
         let rec = line.strip_suffix(b"\r").unwrap_or(line);
-        match text::parse_fields(rec, line_start as u32, found) {
-            Ok(rec) => {
-                // Every field of a record from `parse_fields` borrows the line: dropping it
-                // frees nothing, so it is not dropped (the drop glue walks every `Cow`).
-                let outcome = std::mem::ManuallyDrop::new(Outcome::Record(rec));
-                sink.line(pos, line, &outcome);
-            }
+        match text::Fields::check(rec, line_start as u32, found) {
+            Ok(fields) => sink.text_record(pos, line, &fields),
             Err(_) if is_tail => sink.line(pos, line, &Outcome::IncompleteTail),
             Err(reason) => sink.line(pos, line, &Outcome::Malformed(reason)),
         }

@@ -140,6 +140,40 @@ pub fn parse_digits(bytes: &[u8], max_digits: usize) -> Option<u64> {
     Some(value)
 }
 
+/// [`parse_digits`] of `buf[from..to]`, reading whole words of `buf` around the field: the
+/// first `len % 8` digits come from the word that ends where they end, its bytes before the
+/// field replaced by `'0'`, so a short field costs one word check instead of a loop per digit.
+/// Takes the byte loop only when the field starts within the first eight bytes of `buf`.
+#[inline(always)]
+pub fn parse_digits_at(buf: &[u8], from: usize, to: usize, max_digits: usize) -> Option<u64> {
+    let len = to.checked_sub(from)?;
+    if len == 0 || len > max_digits.min(19) || to > buf.len() {
+        return None;
+    }
+    let head = match len % 8 {
+        0 => 8,
+        n => n,
+    };
+    let head_end = from + head;
+    if head_end < 8 {
+        return parse_digits(&buf[from..to], max_digits);
+    }
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let word = u64::from_le_bytes(buf[head_end - 8..head_end].try_into().ok()?);
+    // The low (first) 8 - head bytes are before the field: make them leading zeros.
+    let before = 8 * (8 - head) as u32;
+    let keep = u64::MAX.checked_shl(before).unwrap_or(0);
+    let mut value = u64::from(parse_eight((word & keep) | (ZEROS & !keep))?);
+    let mut at = head_end;
+    while at < to {
+        let word = u64::from_le_bytes(buf[at..at + 8].try_into().ok()?);
+        // At most 19 digits in all, so this cannot overflow.
+        value = value * 100_000_000 + u64::from(parse_eight(word)?);
+        at += 8;
+    }
+    Some(value)
+}
+
 /// Up to 7 digits, one at a time (empty is 0).
 #[inline(always)]
 fn parse_short(bytes: &[u8]) -> Option<u64> {
@@ -229,6 +263,18 @@ mod tests {
                 std::str::from_utf8(&bytes).ok().and_then(|s| s.parse::<u64>().ok())
             };
             proptest::prop_assert_eq!(parse_digits(&bytes, 19), naive);
+        }
+    }
+
+    proptest::proptest! {
+        /// Reading digits in words from the surrounding buffer gives what the slice parse gives.
+        #[test]
+        fn digits_at_match_the_slice_parse(buf in proptest::collection::vec(
+            proptest::prop_oneof![b'0'..=b'9', proptest::prelude::any::<u8>()], 0..40),
+            from in 0usize..40, len in 0usize..22, max in 1usize..21) {
+            let from = from.min(buf.len());
+            let to = (from + len).min(buf.len());
+            proptest::prop_assert_eq!(parse_digits_at(&buf, from, to, max), parse_digits(&buf[from..to], max));
         }
     }
 

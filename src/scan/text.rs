@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use memchr::{memchr_iter, memmem};
 
-use super::record::{Lookup, Record, parse_digits, split_module, start_time_ns};
+use super::record::{Lookup, Record, parse_digits_at, split_module, start_time_ns};
 use crate::error::Malformed;
 
 /// Most fields a record may have; one more TAB than this makes the line malformed.
@@ -41,50 +41,100 @@ pub fn parse(line: &[u8]) -> Result<Record<'_>, Malformed> {
 /// count, code and numbers.
 #[inline(always)]
 pub fn parse_fields<'a>(rec: &'a [u8], base: u32, tabs: &[u32]) -> Result<Record<'a>, Malformed> {
-    // A macro, not a closure: closures are not always inlined, and this runs per field.
-    macro_rules! at {
-        ($t:expr) => {
-            ($t - base) as usize
+    Fields::check(rec, base, tabs).map(|f| f.record())
+}
+
+/// A text record that passed every check: its numbers parsed and its service split off, its
+/// other fields still places in the line. A sink that only counts reads these; [`Fields::record`]
+/// builds the whole [`Record`] for one that needs more.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields<'a, 't> {
+    rec: &'a [u8],
+    base: u32,
+    tabs: &'t [u32],
+    /// Service name: the module field up to the first `@`.
+    pub service: &'a [u8],
+    /// The `host:port` after `@` in the module field, when present.
+    pub module_host: Option<&'a [u8]>,
+    /// Start time in nanoseconds since the Unix epoch.
+    pub start_ns: i64,
+    /// Status code.
+    pub code: u32,
+    /// Bytes written to the client.
+    pub resp_len: u64,
+    /// Duration in microseconds.
+    pub duration_us: u64,
+}
+
+impl<'a, 't> Fields<'a, 't> {
+    /// Checks a record that starts with `REQ<TAB>` at offset 0, given the offsets of all its
+    /// TABs, each `base` more than its offset in `rec`: field count, code and numbers, in the
+    /// order of the malformed reasons.
+    #[inline(always)]
+    pub fn check(rec: &'a [u8], base: u32, tabs: &'t [u32]) -> Result<Fields<'a, 't>, Malformed> {
+        // A macro, not a closure: closures are not always inlined, and this runs per field.
+        macro_rules! at {
+            ($t:expr) => {
+                ($t - base) as usize
+            };
+        }
+        macro_rules! digits {
+            ($from:expr, $to:expr, $max:expr) => {
+                parse_digits_at(rec, at!($from) + 1, $to, $max)
+            };
+        }
+        let [t0, t1, t2, _, _, _, t6, t7, _, t9, t10, rest @ ..] = tabs else {
+            return Err(Malformed::FieldCount);
         };
-    }
-    macro_rules! span {
-        ($from:expr, $to:expr) => {
-            &rec[at!($from) + 1..at!($to)]
+        let last_end = match rest {
+            [] => rec.len(),
+            [t11, _] => at!(t11),
+            _ => return Err(Malformed::FieldCount),
         };
+        let code = digits!(t6, at!(t7), 9).ok_or(Malformed::BadCode)?;
+        let start_len = at!(t2) - at!(t1) - 1;
+        let start_ns = digits!(t1, at!(t2), 19)
+            .and_then(|v| start_time_ns(v, start_len))
+            .ok_or(Malformed::BadNumber)?;
+        let resp_len = digits!(t9, at!(t10), 19).ok_or(Malformed::BadNumber)?;
+        let duration_us = digits!(t10, last_end, 19).ok_or(Malformed::BadNumber)?;
+        let (service, module_host) = split_module(&rec[at!(t0) + 1..at!(t1)]);
+        Ok(Fields {
+            rec,
+            base,
+            tabs,
+            service,
+            module_host,
+            start_ns,
+            // Codes have at most 9 digits, so they fit in u32.
+            code: code as u32,
+            resp_len,
+            duration_us,
+        })
     }
 
-    let [t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, rest @ ..] = tabs else {
-        return Err(Malformed::FieldCount);
-    };
-    let last_end = match rest {
-        [] => rec.len(),
-        [t11, _] => at!(t11),
-        _ => return Err(Malformed::FieldCount),
-    };
-    let code = parse_digits(span!(t6, t7), 9).ok_or(Malformed::BadCode)?;
-    let start_raw = span!(t1, t2);
-    let start_ns = parse_digits(start_raw, 19)
-        .and_then(|v| start_time_ns(v, start_raw.len()))
-        .ok_or(Malformed::BadNumber)?;
-    let resp_len = parse_digits(span!(t9, t10), 19).ok_or(Malformed::BadNumber)?;
-    let duration_us = parse_digits(&rec[at!(t10) + 1..last_end], 19).ok_or(Malformed::BadNumber)?;
-
-    let (service, host) = split_module(span!(t0, t1));
-    Ok(Record {
-        service: Cow::Borrowed(service),
-        module_host: host.map(Cow::Borrowed),
-        start_ns,
-        method: Cow::Borrowed(span!(t2, t3)),
-        path: Cow::Borrowed(span!(t3, t4)),
-        req_header: Cow::Borrowed(span!(t4, t5)),
-        // Codes have at most 9 digits, so they fit in u32.
-        code: code as u32,
-        resp_header: Cow::Borrowed(span!(t7, t8)),
-        resp_len,
-        duration_us,
-        trace: Lookup::InHeader,
-        host_header: Lookup::InHeader,
-    })
+    /// The whole record.
+    #[inline(always)]
+    pub fn record(&self) -> Record<'a> {
+        let span = |from: usize, to: usize| {
+            let at = |i: usize| (self.tabs[i] - self.base) as usize;
+            Cow::Borrowed(&self.rec[at(from) + 1..at(to)])
+        };
+        Record {
+            service: Cow::Borrowed(self.service),
+            module_host: self.module_host.map(Cow::Borrowed),
+            start_ns: self.start_ns,
+            method: span(2, 3),
+            path: span(3, 4),
+            req_header: span(4, 5),
+            code: self.code,
+            resp_header: span(7, 8),
+            resp_len: self.resp_len,
+            duration_us: self.duration_us,
+            trace: Lookup::InHeader,
+            host_header: Lookup::InHeader,
+        }
+    }
 }
 
 #[cfg(test)]

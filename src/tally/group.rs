@@ -182,6 +182,17 @@ pub struct GroupStats {
     pub buckets: Buckets,
 }
 
+/// The numbers of a record a group counts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Counted {
+    /// Start time in nanoseconds since the Unix epoch.
+    pub start_ns: i64,
+    /// Duration in microseconds.
+    pub duration_us: u64,
+    /// Bytes written to the client.
+    pub resp_len: u64,
+}
+
 impl Default for GroupStats {
     fn default() -> Self {
         GroupStats {
@@ -221,12 +232,30 @@ impl GroupStats {
 
     #[inline]
     pub(crate) fn add(&mut self, rec: &Record<'_>, pos: LinePos, rank: u32) {
-        self.latency.record(rec.duration_us);
-        self.first_ns = self.first_ns.min(rec.start_ns);
-        self.last_ns = self.last_ns.max(rec.start_ns);
-        self.resp_bytes += rec.resp_len;
-        if self.samples.wants((rec.start_ns, rank, pos)) {
-            self.samples.insert(Sample::of(rec, pos, rank));
+        let counted = Counted {
+            start_ns: rec.start_ns,
+            duration_us: rec.duration_us,
+            resp_len: rec.resp_len,
+        };
+        self.add_counted(counted, pos, rank, || Sample::of(rec, pos, rank));
+    }
+
+    /// Counts a record from the numbers it is counted by; `sample` builds its sample, only
+    /// when the group wants one.
+    #[inline(always)]
+    pub(crate) fn add_counted(
+        &mut self,
+        c: Counted,
+        pos: LinePos,
+        rank: u32,
+        sample: impl FnOnce() -> Sample,
+    ) {
+        self.latency.record(c.duration_us);
+        self.first_ns = self.first_ns.min(c.start_ns);
+        self.last_ns = self.last_ns.max(c.start_ns);
+        self.resp_bytes += c.resp_len;
+        if self.samples.wants((c.start_ns, rank, pos)) {
+            self.samples.insert(sample());
         }
     }
 }

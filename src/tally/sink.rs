@@ -2,8 +2,10 @@
 //! filling the (service, code) and `--by` groups.
 
 use crate::dims::{Dim, DimKey, Dims, NONE};
+use crate::scan::text::Fields;
 use crate::scan::{LinePos, LineSink, Outcome, Record};
 
+use super::group::{Counted, Sample};
 use super::invalid::InvalidLine;
 use super::{Tally, TallySpec};
 
@@ -46,6 +48,9 @@ pub struct Tallier<'s> {
     spec: &'s TallySpec,
     /// The filter keeps everything: skip asking it.
     keep_all: bool,
+    /// Every record is kept and grouped by (service, code) only: a text record's numbers are
+    /// all the tally reads.
+    counts_only: bool,
     /// Scratch space for the filter's API check.
     scratch: Vec<u8>,
     /// The last bucket computed, to skip a division per record.
@@ -60,6 +65,7 @@ impl<'s> Tallier<'s> {
         Tallier {
             spec,
             keep_all: spec.filter.is_empty(),
+            counts_only: spec.filter.is_empty() && spec.dims.is_none(),
             scratch: Vec::new(),
             bucket_cache: BucketCache::default(),
             tally: {
@@ -80,23 +86,44 @@ impl<'s> Tallier<'s> {
     /// Counts one kept record.
     #[inline]
     fn add_record(&mut self, rec: &Record<'_>, pos: LinePos) {
-        let t = &mut self.tally;
-        t.input.records += 1;
-        t.input.first_ns = t.input.first_ns.min(rec.start_ns);
-        t.input.last_ns = t.input.last_ns.max(rec.start_ns);
-        let service = t.services.intern(&rec.service);
-        let rank = self.spec.rank_of(pos.file);
-        let bucket = self
-            .bucket_cache
-            .bucket_of(rec.start_ns, self.spec.bucket_ns);
-        let group = t.groups.get_or_insert((service, rec.code));
-        group.add(rec, pos, rank);
-        group.buckets.add(bucket);
+        let counted = Counted {
+            start_ns: rec.start_ns,
+            duration_us: rec.duration_us,
+            resp_len: rec.resp_len,
+        };
+        let at = self.count(&rec.service, rec.code, counted, pos, |rank| {
+            Sample::of(rec, pos, rank)
+        });
         if let Some(dims) = &self.spec.dims
             && (!self.spec.errors_only || self.spec.classes.class_of(rec.code).is_error())
         {
-            self.add_dims(dims, rec, pos, (service, rank, bucket));
+            self.add_dims(dims, rec, pos, at);
         }
+    }
+
+    /// Counts a kept record into the totals and its (service, code) group; `sample(rank)`
+    /// builds its sample, only when the group wants one. Returns the service id, the file's
+    /// rank and the time bucket, for the `--by` groups.
+    #[inline(always)]
+    fn count(
+        &mut self,
+        service: &[u8],
+        code: u32,
+        c: Counted,
+        pos: LinePos,
+        sample: impl FnOnce(u32) -> Sample,
+    ) -> (u32, u32, i64) {
+        let t = &mut self.tally;
+        t.input.records += 1;
+        t.input.first_ns = t.input.first_ns.min(c.start_ns);
+        t.input.last_ns = t.input.last_ns.max(c.start_ns);
+        let service = t.services.intern(service);
+        let rank = self.spec.rank_of(pos.file);
+        let bucket = self.bucket_cache.bucket_of(c.start_ns, self.spec.bucket_ns);
+        let group = t.groups.get_or_insert((service, code));
+        group.add_counted(c, pos, rank, || sample(rank));
+        group.buckets.add(bucket);
+        (service, rank, bucket)
     }
 
     /// Counts a record into its `--by` group. Every key is kept: the cap applies when the
@@ -192,6 +219,29 @@ impl LineSink for Tallier<'_> {
     #[inline(always)]
     fn line(&mut self, pos: LinePos, raw: &[u8], outcome: &Outcome<'_>) {
         self.line_kept(pos, raw, outcome);
+    }
+
+    /// When every record is kept and counted only by (service, code), the numbers are all it
+    /// takes: the record is built only for a sample.
+    #[inline(always)]
+    fn text_record(&mut self, pos: LinePos, raw: &[u8], f: &Fields<'_, '_>) {
+        if !self.counts_only {
+            // The record borrows the line: nothing to drop (see `LineSink::text_record`).
+            let outcome = std::mem::ManuallyDrop::new(Outcome::Record(f.record()));
+            self.line_kept(pos, raw, &outcome);
+            return;
+        }
+        let input = &mut self.tally.input;
+        input.lines += 1;
+        input.newest_any_ns = input.newest_any_ns.max(f.start_ns);
+        let counted = Counted {
+            start_ns: f.start_ns,
+            duration_us: f.duration_us,
+            resp_len: f.resp_len,
+        };
+        self.count(f.service, f.code, counted, pos, |rank| {
+            Sample::of(&f.record(), pos, rank)
+        });
     }
 
     fn block_done(&mut self, file: u32, chunk: u32, lines: u64) {
