@@ -45,7 +45,7 @@ impl Eq for Histogram {}
 
 /// Page and slot of a value. Page 0 holds 0..128 and page 1 holds 128..256, one value per
 /// slot; page p >= 2 holds [2^(p+6), 2^(p+7)) in slots of width 2^(p-1).
-#[inline]
+#[inline(always)]
 fn locate(value: u64) -> (usize, usize) {
     if value < (PAGE as u64) * 2 {
         return ((value >> SUB_BITS) as usize, (value as usize) & (PAGE - 1));
@@ -68,7 +68,7 @@ fn lower_bound(page: usize, slot: usize) -> u64 {
 
 impl Histogram {
     /// Records one duration.
-    #[inline]
+    #[inline(always)]
     pub fn record(&mut self, value: u64) {
         self.add_n(value, 1);
         if self.count == 0 || value < self.min {
@@ -82,13 +82,18 @@ impl Histogram {
     }
 
     /// Adds `n` to the bucket of `value` (min, max, count and sum are the caller's).
-    #[inline]
+    #[inline(always)]
     fn add_n(&mut self, value: u64, n: u64) {
         let (page, slot) = locate(value);
+        // The common case in line: a paged histogram whose page is there.
+        if let Some(Some(bucket)) = self.pages.get_mut(page) {
+            bucket[slot] += n;
+            return;
+        }
         self.add_to_bucket(page * PAGE + slot, n);
     }
 
-    #[inline]
+    #[inline(never)]
     fn add_to_bucket(&mut self, index: usize, n: u64) {
         let (page, slot) = (index / PAGE, index % PAGE);
         if self.pages.is_empty() {

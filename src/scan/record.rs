@@ -146,24 +146,25 @@ pub fn parse_digits(bytes: &[u8], max_digits: usize) -> Option<u64> {
 /// Takes the byte loop only when the field starts within the first eight bytes of `buf`.
 #[inline(always)]
 pub fn parse_digits_at(buf: &[u8], from: usize, to: usize, max_digits: usize) -> Option<u64> {
-    let len = to.checked_sub(from)?;
-    if len == 0 || len > max_digits.min(19) || to > buf.len() {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let len = to.wrapping_sub(from);
+    // One compare for both "empty" and "too long" (and `to < from`).
+    if len.wrapping_sub(1) >= max_digits.min(19) || to > buf.len() {
         return None;
     }
-    let head = match len % 8 {
-        0 => 8,
-        n => n,
-    };
+    // The first `head` digits (1 to 8) end at `head_end`; the word that ends there has
+    // 8 - head bytes before the field, which become leading zeros.
+    let head = (len - 1) % 8 + 1;
     let head_end = from + head;
-    if head_end < 8 {
+    let Some(word) = head_end
+        .checked_sub(8)
+        .and_then(|at| buf.get(at..head_end))
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    else {
         return parse_digits(&buf[from..to], max_digits);
-    }
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
-    let word = u64::from_le_bytes(buf[head_end - 8..head_end].try_into().ok()?);
-    // The low (first) 8 - head bytes are before the field: make them leading zeros.
-    let before = 8 * (8 - head) as u32;
-    let keep = u64::MAX.checked_shl(before).unwrap_or(0);
-    let mut value = u64::from(parse_eight((word & keep) | (ZEROS & !keep))?);
+    };
+    let keep = u64::MAX << (8 * (8 - head));
+    let mut value = u64::from(parse_eight((u64::from_le_bytes(word) & keep) | (ZEROS & !keep))?);
     let mut at = head_end;
     while at < to {
         let word = u64::from_le_bytes(buf[at..at + 8].try_into().ok()?);
@@ -196,7 +197,7 @@ fn parse_eight(word: u64) -> Option<u32> {
     const ZEROS: u64 = 0x3030_3030_3030_3030;
     // Every byte is 0x30..0x3F, and adding 6 to its low nibble does not reach the next
     // sixteen (so the low nibble is at most 9).
-    if word & HIGH != ZEROS || (word.wrapping_add(0x0606_0606_0606_0606) & HIGH) != ZEROS {
+    if ((word & HIGH) ^ ZEROS) | ((word.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ ZEROS) != 0 {
         return None;
     }
     let mut v = word - ZEROS;
