@@ -15,13 +15,19 @@ pub struct Interner {
 
 impl Interner {
     /// The id of `name`, adding it if new.
-    #[inline]
+    #[inline(always)]
     pub fn intern(&mut self, name: &[u8]) -> u32 {
         if let Some(last) = self.last
             && self.names.get(last as usize).is_some_and(|n| same(n, name))
         {
             return last;
         }
+        self.intern_slow(name)
+    }
+
+    /// [`Interner::intern`] past the one-entry cache.
+    #[inline(never)]
+    fn intern_slow(&mut self, name: &[u8]) -> u32 {
         let id = match self.ids.get(name) {
             Some(&id) => id,
             None => {
@@ -89,21 +95,25 @@ impl<K, V> Default for GroupTable<K, V> {
 
 impl<K: Copy + Eq + std::hash::Hash, V: Default> GroupTable<K, V> {
     /// The value of `key`, created empty if new.
-    #[inline]
+    #[inline(always)]
     pub fn get_or_insert(&mut self, key: K) -> &mut V {
         let at = match self.last {
             Some((k, at)) if k == key => at,
-            _ => {
-                let next = self.entries.len() as u32;
-                let at = *self.index.entry(key).or_insert(next);
-                if at == next {
-                    self.entries.push((key, V::default()));
-                }
-                self.last = Some((key, at));
-                at
-            }
+            _ => self.find_or_add(key),
         };
         &mut self.entries[at as usize].1
+    }
+
+    /// The index of `key` past the one-entry cache, added if new.
+    #[inline(never)]
+    fn find_or_add(&mut self, key: K) -> u32 {
+        let next = self.entries.len() as u32;
+        let at = *self.index.entry(key).or_insert(next);
+        if at == next {
+            self.entries.push((key, V::default()));
+        }
+        self.last = Some((key, at));
+        at
     }
 
     /// The value of `key`; a new key is added only while there are fewer than `cap` keys.
