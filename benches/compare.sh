@@ -2,14 +2,15 @@
 # Compares bsaudit with the true floor (examples/floor.rs), ripgrep, mawk, gawk and DuckDB on
 # generated audit logs; or, with --instructions, counts instructions per line with callgrind.
 #
-# Usage: benches/compare.sh [--size 1GiB] [--runs 5] [--threads N] [--all-variants]
+# Usage: benches/compare.sh [--size 1GiB] [--runs 5] [--threads N] [--all-variants | --variants LIST]
 #        benches/compare.sh --instructions
 #
 #   --size SIZE      log text per variant (uncompressed), e.g. 64MiB, 1GiB   (default 1GiB)
 #   --runs N         hyperfine runs per command                             (default 5)
 #   --threads N      passed to bsaudit as --threads (default: bsaudit's own, one per core)
-#   --all-variants   also the rotated-text (32 MiB files), JSON-lines and gzip variants
-#                    (default: text only, 256 MiB files)
+#   --all-variants   also the rotated-text (32 MiB files), small-files (100 KiB files), JSON-lines
+#                    and gzip variants (default: text only, 256 MiB files)
+#   --variants LIST  the variants to run, comma-separated: text, rotated, small, json, gzip
 #   --instructions   generate 32 MiB and 64 MiB of text and of JSON (seed 1), run the floor and
 #                    `bsaudit report -j1` under `valgrind --tool=callgrind`, print instructions
 #                    per line (a figure the load of the machine cannot move): the whole process
@@ -31,6 +32,7 @@ SIZE=1GiB
 RUNS=5
 THREADS=
 ALL_VARIANTS=0
+VARIANT_LIST=
 INSTRUCTIONS=0
 SEED=1
 
@@ -45,6 +47,8 @@ while [[ $# -gt 0 ]]; do
     --threads) THREADS=$2; shift 2 ;;
     --threads=*) THREADS=${1#*=}; shift ;;
     --all-variants) ALL_VARIANTS=1; shift ;;
+    --variants) VARIANT_LIST=$2; shift 2 ;;
+    --variants=*) VARIANT_LIST=${1#*=}; shift ;;
     --instructions) INSTRUCTIONS=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -359,13 +363,22 @@ PY
 # Variants.
 
 VARIANTS=(text)
-[[ $ALL_VARIANTS -eq 1 ]] && VARIANTS+=(rotated json gzip)
+[[ $ALL_VARIANTS -eq 1 ]] && VARIANTS+=(rotated small json gzip)
+if [[ -n $VARIANT_LIST ]]; then
+  IFS=, read -r -a VARIANTS <<<"$VARIANT_LIST"
+  for v in "${VARIANTS[@]}"; do
+    [[ $v =~ ^(text|rotated|small|json|gzip)$ ]] || die "unknown variant: $v (text, rotated, small, json, gzip)"
+  done
+fi
 
 for v in "${VARIANTS[@]}"; do
   case $v in
     text) generate text ;;
     # The same text cut into 32 MiB files: most are closed (mapped), one per service is live.
     rotated) generate rotated --file-size 32MiB ;;
+    # The same text in files of at most 100 KiB: ten thousand files per GiB, where the cost
+    # of opening, mapping and scheduling a file shows.
+    small) generate small --file-size 100KiB ;;
     json) generate json --json ;;
     gzip) generate gzip --gzip ;;
   esac
@@ -391,6 +404,8 @@ for v in "${VARIANTS[@]}"; do
       cmds=()
       add_floor "$glob"
       cmds+=("bsaudit" "$BSAUDIT report $dir --quiet$BS_THREADS")
+      # One thread, for the scaling figure (bsaudit / bsaudit -j1).
+      [[ $v == text && -z $THREADS ]] && cmds+=("bsaudit -j1" "$BSAUDIT report $dir --quiet --threads 1")
       cmds+=("mawk" "LC_ALL=C mawk -F'\t' '$AWK_PROG' $glob")
       cmds+=("gawk" "LC_ALL=C gawk -F'\t' '$AWK_PROG' $glob")
       if [[ -n $DUCKDB ]]; then
@@ -404,6 +419,14 @@ for v in "${VARIANTS[@]}"; do
       add_floor "$glob"
       cmds+=("bsaudit" "$BSAUDIT report $dir --quiet$BS_THREADS")
       run_variant json "${cmds[@]}"
+      ;;
+    small)
+      # Ten thousand paths: the peers read the directory themselves rather than a glob.
+      cmds=()
+      cmds+=("floor" "$FLOOR $dir/*/auditlog")
+      cmds+=("floor --pread" "$FLOOR --pread $dir/*/auditlog")
+      cmds+=("bsaudit" "$BSAUDIT report $dir --quiet$BS_THREADS")
+      run_variant small "${cmds[@]}"
       ;;
     gzip)
       cmds=("gzip -dc | wc -l (floor)" "gzip -dc $glob | wc -l")
