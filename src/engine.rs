@@ -187,22 +187,25 @@ fn scan_file<S: TallySink>(
         }
     };
     let checked = opened.file().map(|(f, len)| (Arc::clone(f), len));
-    let (mut tally, cut) = run(file_idx, opened, new_sink, settings, progress);
+    let (mut tally, cut, len_now) = run(file_idx, opened, new_sink, settings, progress);
     if let Some((file, len)) = checked {
-        let problems = file_checks(&files[file_idx as usize], file_idx, &file, len, &tally, cut);
+        let input = &files[file_idx as usize];
+        let problems = file_checks(input, file_idx, (&file, len, len_now), &tally, cut);
         tally.problems.extend(problems);
     }
     tally
 }
 
-/// Reads an opened file or stream; also says whether a window found the file cut.
+/// Reads an opened file or stream; also says whether a window found the file cut, and the
+/// length of a windowed file right after its windows were read (one `fstat` serves both the
+/// re-read decision here and the checks after reading).
 fn run<S: TallySink>(
     file_idx: u32,
     opened: Opened,
     new_sink: &(dyn Fn() -> S + Sync),
     settings: &ScanSettings,
     progress: &ProgressFn,
-) -> (Tally, bool) {
+) -> (Tally, bool, Option<u64>) {
     match opened {
         Opened::Windows { file, len, live } => {
             let windowed = WindowedFile::new(file_idx, &file, len, live, settings);
@@ -218,7 +221,8 @@ fn run<S: TallySink>(
                 })
                 .collect();
             let cut = windowed.was_cut();
-            if cut || shrank(&file, len) {
+            let len_now = file.metadata().ok().map(|m| m.len());
+            if cut || len_now.is_none_or(|now| now < len) {
                 // The file shrank while windows were read in parallel (a mapping read zeros,
                 // a read came up short, or it is shorter now), so they may have seen different
                 // versions of it. Count it again front to back without a mapping: a
@@ -226,7 +230,7 @@ fn run<S: TallySink>(
                 sinks.iter_mut().for_each(TallySink::discard);
                 drop(sinks);
                 let reader = Box::new(source::prefix_reader(file, len));
-                return (scan_stream(file_idx, reader, new_sink, settings), cut);
+                return (scan_stream(file_idx, reader, new_sink, settings), cut, None);
             }
             let tally = sinks
                 .iter_mut()
@@ -235,14 +239,13 @@ fn run<S: TallySink>(
                     a += b;
                     a
                 });
-            (tally, false)
+            (tally, false, len_now)
         }
-        Opened::Stream { reader, .. } => (scan_stream(file_idx, reader, new_sink, settings), false),
+        Opened::Stream { reader, .. } => {
+            let tally = scan_stream(file_idx, reader, new_sink, settings);
+            (tally, false, None)
+        }
     }
-}
-
-fn shrank(file: &File, len: u64) -> bool {
-    file.metadata().map_or(true, |m| m.len() < len)
 }
 
 /// "12 lines (3.1 KiB) read": what a file gave, for problem messages.
@@ -256,15 +259,17 @@ fn read_so_far(lines: u64, bytes: u64) -> String {
 
 /// The checks around reading a file: shorter when opened than when listed, shorter after
 /// reading than when opened (unless the read already said so), and whether its path still
-/// names it. `tally` holds what was read of it; `cut_seen` says a window read found it cut.
+/// names it. `opened` is the open file, its length when opened and, when known, its length
+/// right after reading; `tally` holds what was read of it; `cut_seen` says a window read found
+/// it cut.
 fn file_checks(
     input: &InputFile,
     file_idx: u32,
-    file: &File,
-    len: u64,
+    opened: (&File, u64, Option<u64>),
     tally: &Tally,
     cut_seen: bool,
 ) -> Vec<FileProblem> {
+    let (file, len, len_now) = opened;
     let read = read_so_far(tally.input.lines, tally.bytes);
     let problem = |kind, message: String| FileProblem {
         file: file_idx,
@@ -287,7 +292,7 @@ fn file_checks(
         .iter()
         .any(|p| p.file == file_idx && p.kind == ProblemKind::Shrunk);
     let mut cut = cut_seen;
-    for change in source::changes_after_read(input, file, len) {
+    for change in source::changes_after_read(input, file, len, len_now) {
         match change {
             Change::Shrunk { was, now } => {
                 if !reported {
@@ -336,13 +341,14 @@ thread_local! {
 }
 
 impl<'f> WindowedFile<'f> {
-    /// A file of `len` bytes; a live one is read with `pread`, never mapped.
+    /// A file of `len` bytes; a live one is read with `pread`, never mapped, and so is a small
+    /// one ([`source::MMAP_MIN`]).
     fn new(file_idx: u32, file: &'f File, len: u64, live: bool, settings: &ScanSettings) -> Self {
         WindowedFile {
             file_idx,
             file,
             len,
-            use_mmap: !live && settings.use_mmap,
+            use_mmap: !live && settings.use_mmap && len >= source::MMAP_MIN,
             cut: AtomicBool::new(false),
         }
     }
@@ -688,7 +694,7 @@ pub fn scan_matches(
                 .filter(|p| p.file == file_idx)
                 .cloned()
                 .collect();
-            let problems = file_checks(input, file_idx, &file, len, &this, cut_seen);
+            let problems = file_checks(input, file_idx, (&file, len, None), &this, cut_seen);
             total.problems.extend(problems);
         }
     }
