@@ -795,7 +795,7 @@ mod tests {
             records: 0,
             out: &out,
         };
-        let (tally, _) = run(0, opened, &new_sink, &settings, &progress);
+        let (tally, _, _) = run(0, opened, &new_sink, &settings, &progress);
         assert_eq!(tally.input.records, 100);
         assert_eq!(out.into_inner().expect("lock"), 100);
     }

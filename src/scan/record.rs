@@ -185,9 +185,7 @@ fn sixteen_digits(window: &[u8; 16], len: usize) -> Option<u64> {
         }
         t
     };
-    let Some(before) = BEFORE.get(len..len + 16) else {
-        return None;
-    };
+    let before = BEFORE.get(len..len + 16)?;
     // SAFETY: SSE2 is part of x86-64; both loads read 16 bytes from 16-byte slices and loadu
     // has no alignment requirement.
     unsafe {
