@@ -12,7 +12,7 @@ use std::io::Read;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use rayon::prelude::*;
 
@@ -146,12 +146,7 @@ fn looks_compressed(f: &InputFile) -> bool {
 }
 
 fn open(files: &[InputFile], file_idx: u32, progress: &ProgressFn) -> Result<Opened, FileProblem> {
-    source::open(
-        &files[file_idx as usize],
-        SystemTime::now(),
-        progress.clone(),
-    )
-    .map_err(|e| match e {
+    source::open(&files[file_idx as usize], progress.clone()).map_err(|e| match e {
         OpenError::Vanished => FileProblem {
             file: file_idx,
             kind: ProblemKind::Vanished,
@@ -207,8 +202,8 @@ fn run<S: TallySink>(
     progress: &ProgressFn,
 ) -> (Tally, bool, Option<u64>) {
     match opened {
-        Opened::Windows { file, len, live } => {
-            let windowed = WindowedFile::new(file_idx, &file, len, live, settings);
+        Opened::Windows { file, len } => {
+            let windowed = WindowedFile::new(file_idx, &file, len, settings);
             // The sinks are kept until the file is known not to have shrunk, so that a sink
             // which hands results over by itself can be told to drop them first.
             let mut sinks: Vec<S> = source::windows(len, settings.chunk_size)
@@ -341,14 +336,14 @@ thread_local! {
 }
 
 impl<'f> WindowedFile<'f> {
-    /// A file of `len` bytes; a live one is read with `pread`, never mapped, and so is a small
-    /// one ([`source::MMAP_MIN`]).
-    fn new(file_idx: u32, file: &'f File, len: u64, live: bool, settings: &ScanSettings) -> Self {
+    /// A file of `len` bytes, mapped window by window (the mapping guarded against truncation,
+    /// see [`source::read_window`]) unless it is small ([`source::MMAP_MIN`]) or mapping is off.
+    fn new(file_idx: u32, file: &'f File, len: u64, settings: &ScanSettings) -> Self {
         WindowedFile {
             file_idx,
             file,
             len,
-            use_mmap: !live && settings.use_mmap && len >= source::MMAP_MIN,
+            use_mmap: settings.use_mmap && len >= source::MMAP_MIN,
             cut: AtomicBool::new(false),
         }
     }
@@ -614,8 +609,8 @@ pub fn scan_matches(
             flow
         };
         let flow = match opened {
-            Opened::Windows { file, len, live } => {
-                let windowed = WindowedFile::new(file_idx, &file, len, live, settings);
+            Opened::Windows { file, len } => {
+                let windowed = WindowedFile::new(file_idx, &file, len, settings);
                 let windows = source::windows(len, settings.chunk_size);
                 let mut flow = ControlFlow::Continue(());
                 for (n, group) in windows.chunks(batch).enumerate() {
@@ -785,11 +780,7 @@ mod tests {
         let spec = TallySpec::default();
         let out = std::sync::Mutex::new(0);
         let progress: ProgressFn = std::sync::Arc::new(|_| {});
-        let opened = Opened::Windows {
-            file,
-            len,
-            live: true,
-        };
+        let opened = Opened::Windows { file, len };
         let new_sink = || Handing {
             tallier: Tallier::new(&spec),
             records: 0,

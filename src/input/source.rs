@@ -18,7 +18,6 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use memchr::{memchr, memrchr};
 use memmap2::{Advice, MmapOptions};
@@ -30,14 +29,11 @@ use super::guard::{self, GuardedMap};
 /// Called with the number of raw (on-disk) bytes each time a stream reads some.
 pub type OnRead = Arc<dyn Fn(u64) + Send + Sync>;
 
-/// Files modified more recently than this are treated as live.
-pub const LIVE_WINDOW: Duration = Duration::from_secs(60);
-
 /// Files shorter than this are read with `pread` even when they could be mapped: for a small
 /// file, setting up a mapping, advising it and tearing it down again (which, with worker
 /// threads, means a TLB shootdown on every core) costs more than copying its bytes. Measured on
 /// 10,000 files of 100 KiB (`benches/compare.sh --variants small`).
-pub const MMAP_MIN: u64 = 4 * 1024 * 1024;
+pub const MMAP_MIN: u64 = 1024 * 1024;
 
 /// Compression of an input, from its first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,9 +65,6 @@ pub enum Opened {
         file: Arc<File>,
         /// Its length when opened; nothing beyond is read.
         len: u64,
-        /// It may be written to while we read (newest of its directory, or modified a moment
-        /// ago): it must not be mapped.
-        live: bool,
     },
     /// Read front to back by one reader.
     Stream {
@@ -109,7 +102,7 @@ pub enum OpenError {
 
 /// Opens an input and decides how to read it. Streams report raw bytes read to `on_read`.
 /// A file is opened only if it is still the file that was listed (same device and inode).
-pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opened, OpenError> {
+pub fn open(input: &InputFile, on_read: OnRead) -> Result<Opened, OpenError> {
     let path = match &input.kind {
         InputKind::Stdin => return stream(Counting::boxed(io::stdin(), on_read), None, None),
         InputKind::Path(p) => p,
@@ -137,9 +130,6 @@ pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opene
     let mut head = [0u8; 4];
     let got = read_at_full(&file, &mut head, 0).map_err(OpenError::Io)?;
     let compression = sniff(&head[..got]);
-    let modified = meta.modified().ok();
-    let recent =
-        modified.is_some_and(|m| now.duration_since(m).map_or(true, |age| age < LIVE_WINDOW));
     let file = Arc::new(file);
     if compression == Compression::Plain
         && let Some((0, end)) = input.range
@@ -148,7 +138,6 @@ pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opene
         return Ok(Opened::Windows {
             file,
             len: end.min(len),
-            live: input.newest_in_dir || recent,
         });
     }
     if compression == Compression::Plain
@@ -168,11 +157,7 @@ pub fn open(input: &InputFile, now: SystemTime, on_read: OnRead) -> Result<Opene
         );
     }
     if compression == Compression::Plain {
-        return Ok(Opened::Windows {
-            file,
-            len,
-            live: input.newest_in_dir || recent,
-        });
+        return Ok(Opened::Windows { file, len });
     }
     // Compressed: one stream, never past the length at open.
     stream(
@@ -463,10 +448,11 @@ pub fn read_window(
     let cap = (w.hi + max_line as u64 + 1).min(len);
     if use_mmap {
         // SAFETY: the mapping is registered with the SIGBUS guard before anything reads it,
-        // so a truncation while it is read turns into zero pages and a flag the engine
-        // checks, not a crash; the engine maps only files it does not expect to change (not
-        // the newest of their directory, not modified within LIVE_WINDOW). Deleting a mapped
-        // file (the writer's `backup` setting) is harmless: the mapping keeps the inode.
+        // so a truncation while it is read (an operator, or `copytruncate` on the file being
+        // written) turns into zero pages and a flag the engine checks, not a crash, and the
+        // engine then reads the file again with `pread`. Appends land past the mapped range,
+        // which ends at the length the file had when opened. Deleting a mapped file (the
+        // writer's `backup` setting) is harmless: the mapping keeps the inode.
         let map = unsafe {
             MmapOptions::new()
                 .offset(from)
