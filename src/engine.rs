@@ -700,6 +700,7 @@ pub fn scan_matches(
 mod tests {
     use super::*;
     use crate::input::discover::{InputKind, discover};
+    use std::time::SystemTime;
 
     #[test]
     fn files_written_before_the_window_are_passed_over() {
