@@ -298,7 +298,7 @@ fn a_file_replaced_after_listing_is_not_read_as_the_old_one() {
 }
 
 /// Case 3: truncating a file while it is read, in every way: mapped and not the newest
-/// (SIGBUS before the fix), with `--no-mmap`, and the newest file (never mapped). No crash;
+/// (SIGBUS before the fix), with `--no-mmap`, and the newest file (mapped too). No crash;
 /// the file is named as shrunk, nothing past the cut is counted as garbage; exit 2.
 #[test]
 fn truncation_while_reading_is_reported_and_never_kills() {
@@ -367,7 +367,7 @@ fn report_and_timeline_survive_truncation_of_a_mapped_file() {
         let meddler = {
             let (done, path, len) = (done.clone(), path.clone(), line.len() as u64);
             std::thread::spawn(move || {
-                // Let bsaudit open the file first: a file modified a moment ago is not mapped.
+                // Let bsaudit open and map the file first, then cut it under the mapping.
                 std::thread::sleep(Duration::from_millis(150));
                 let mut round = 0u64;
                 while !done.load(std::sync::atomic::Ordering::Relaxed) && round < 5_000 {
