@@ -46,20 +46,16 @@ pub fn fast(line: &[u8]) -> Option<Record<'_>> {
     if line.len() > FAST_MAX {
         return None;
     }
-    let mut index = Specials {
-        words: [0; FAST_MAX / 64],
-        control: false,
-        ascii: true,
-    };
-    index.fill(line);
-    // Raw control bytes and invalid UTF-8 make the line invalid JSON: the full parser says so.
-    if index.control || (!index.ascii && std::str::from_utf8(line).is_err()) {
+    let mut index = Index::new();
+    // Raw control bytes, bad escapes and invalid UTF-8 make the line invalid JSON (or leave it
+    // to the full parser): it says so.
+    if !index.fill(line) {
         return None;
     }
     let mut c = Cursor {
         b: line,
         i: 0,
-        specials: &index,
+        index: &index,
     };
     c.lit(b"{\"req_type\":\"REQ\",\"module\":")?;
     let module = c.plain_string()?;
@@ -110,22 +106,33 @@ fn null_as_empty(value: &[u8]) -> &[u8] {
     if value == b"null" { b"" } else { value }
 }
 
-/// Where a line's `"` and `\\` are, found for the whole line in one SIMD pass, so that skipping a
-/// string is a bit scan rather than a search; the same pass notes raw control bytes and
-/// non-ASCII bytes.
-struct Specials {
-    /// Bit i of word i / 64 is set when byte i is `"` or `\\`.
-    words: [u64; FAST_MAX / 64],
-    /// The line has a byte below 0x20.
-    control: bool,
-    /// The line is all ASCII.
-    ascii: bool,
+/// Words of an index: one bit per byte of a line of at most [`FAST_MAX`] bytes.
+const WORDS: usize = FAST_MAX / 64;
+
+/// Where a line's string quotes and backslashes are, found for the whole line in one SIMD pass,
+/// so that skipping a string is one bit scan, whatever escapes it holds. The same pass checks
+/// every escape of the line and notes raw control bytes and non-ASCII bytes.
+///
+/// Escapes are found without knowing where strings are (a backslash escapes the next byte, a
+/// run of them pairs up): inside a string that is exactly how JSON reads them, and outside
+/// strings a backslash is not JSON at all, which the walk rejects, so the index is only
+/// trusted where the walk finds strings.
+struct Index {
+    /// Bit i of word i / 64 is set when byte i is a `"` not escaped by a backslash.
+    quotes: [std::mem::MaybeUninit<u64>; WORDS],
+    /// Bit i of word i / 64 is set when byte i is a `\\`.
+    backslashes: [std::mem::MaybeUninit<u64>; WORDS],
+    /// Words filled (the rest are uninitialised and never read).
+    len: usize,
 }
 
 /// Facts about 64 bytes of a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Chunk64 {
-    /// Bit i set when byte i is `"` or `\\`.
-    specials: u64,
+    /// Bit i set when byte i is `"`.
+    quotes: u64,
+    /// Bit i set when byte i is `\\`.
+    backslashes: u64,
     /// Some byte is below 0x20.
     control: bool,
     /// Some byte is 0x80 or above.
@@ -135,54 +142,91 @@ struct Chunk64 {
 /// The portable chunk classifier; also the reference for the SIMD one.
 fn chunk_scalar(chunk: &[u8; 64]) -> Chunk64 {
     let mut c = Chunk64 {
-        specials: 0,
+        quotes: 0,
+        backslashes: 0,
         control: false,
         non_ascii: false,
     };
     for (i, &b) in chunk.iter().enumerate() {
-        c.specials |= u64::from(b == b'"' || b == b'\\') << i;
+        c.quotes |= u64::from(b == b'"') << i;
+        c.backslashes |= u64::from(b == b'\\') << i;
         c.control |= b < 0x20;
         c.non_ascii |= b >= 0x80;
     }
     c
 }
 
-impl Specials {
-    /// Indexes a line of at most [`FAST_MAX`] bytes, in place (the index is 0.5 KiB: returning
-    /// it by value cost a copy per line).
-    fn fill(&mut self, line: &[u8]) {
+/// Which bytes of a chunk are escaped (follow an escaping backslash), given its backslashes and
+/// whether its first byte is escaped by the previous chunk (`carry`, 0 or 1, updated for the
+/// next chunk). A run of backslashes pairs up from its start; an odd run escapes the byte after
+/// it. Bit arithmetic after simdjson's escape scanner: subtracting the run starts from the
+/// odd-bit pattern borrows through each run and leaves the parity of every position in it.
+#[inline(always)]
+fn escaped_bytes(backslashes: u64, carry: &mut u64) -> u64 {
+    const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
+    if backslashes == 0 {
+        let escaped = *carry;
+        *carry = 0;
+        return escaped;
+    }
+    let potential = backslashes & !*carry;
+    let maybe_escaped = potential << 1;
+    let codes = (maybe_escaped | ODD_BITS).wrapping_sub(potential) ^ ODD_BITS;
+    let escaped = codes ^ (backslashes | *carry);
+    let escapes = codes & backslashes;
+    *carry = escapes >> 63;
+    escaped
+}
+
+/// The obvious escape finder, the reference for [`escaped_bytes`]: bit i of the result is set
+/// when byte i follows an escaping backslash.
+#[cfg(test)]
+fn escaped_scalar(line: &[u8]) -> Vec<bool> {
+    let mut escaped = vec![false; line.len() + 1];
+    let mut i = 0;
+    while i < line.len() {
+        if line[i] == b'\\' {
+            escaped[i + 1] = true;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    escaped
+}
+
+impl Index {
+    #[inline(always)]
+    fn new() -> Index {
+        Index {
+            quotes: [const { std::mem::MaybeUninit::uninit() }; WORDS],
+            backslashes: [const { std::mem::MaybeUninit::uninit() }; WORDS],
+            len: 0,
+        }
+    }
+
+    /// Indexes a line of at most [`FAST_MAX`] bytes, in place (returning the index by value
+    /// cost a copy per line). False when the line has a raw control byte, an escape that is
+    /// not valid JSON (or a `\u` surrogate, left to the full parser) or invalid UTF-8.
+    fn fill(&mut self, line: &[u8]) -> bool {
+        debug_assert!(line.len() <= FAST_MAX);
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { simd::fill_avx2(self, line) };
-                return;
+                return unsafe { simd::fill_avx2(self, line) };
             }
         }
-        *self = Specials::build(line, chunk_scalar);
+        self.fill_with(line, chunk_scalar)
     }
 
-    #[cfg(test)]
-    fn of(line: &[u8]) -> Specials {
-        let mut s = Specials {
-            words: [0; FAST_MAX / 64],
-            control: false,
-            ascii: true,
-        };
-        s.fill(line);
-        s
-    }
-
-    /// Runs `classify` over the line in 64-byte chunks (the last padded with spaces, which
-    /// are neither special, control nor non-ASCII).
-    #[inline(always)]
-    fn build(line: &[u8], classify: impl Fn(&[u8; 64]) -> Chunk64) -> Specials {
-        let mut s = Specials {
-            words: [0; FAST_MAX / 64],
-            control: false,
-            ascii: true,
-        };
-        for (word, piece) in s.words.iter_mut().zip(line.chunks(64)) {
+    /// [`Index::fill`] with the portable classifier.
+    fn fill_with(&mut self, line: &[u8], classify: impl Fn(&[u8; 64]) -> Chunk64) -> bool {
+        let mut carry = 0;
+        let mut control = false;
+        let mut non_ascii = false;
+        let mut n = 0;
+        for piece in line.chunks(64) {
             let c = match <&[u8; 64]>::try_from(piece) {
                 Ok(full) => classify(full),
                 Err(_) => {
@@ -191,43 +235,137 @@ impl Specials {
                     classify(&padded)
                 }
             };
-            *word = c.specials;
-            s.control |= c.control;
-            s.ascii &= !c.non_ascii;
+            control |= c.control;
+            non_ascii |= c.non_ascii;
+            if !self.push(line, n, c.quotes, c.backslashes, &mut carry) {
+                return false;
+            }
+            n += 1;
         }
-        s
+        self.len = n;
+        !control && (!non_ascii || std::str::from_utf8(line).is_ok())
     }
 
-    /// The first `"` or `\\` at or after `from`.
+    /// Stores word `n` from its raw quote and backslash masks; false when an escape in it is
+    /// not one the fast path accepts.
     #[inline(always)]
-    fn next(&self, from: usize) -> Option<usize> {
-        let mut word = from / 64;
-        let mut bits = *self.words.get(word)? & (u64::MAX << (from % 64));
-        while bits == 0 {
-            word += 1;
-            bits = *self.words.get(word)?;
-        }
-        Some(word * 64 + bits.trailing_zeros() as usize)
+    fn push(
+        &mut self,
+        line: &[u8],
+        n: usize,
+        quotes: u64,
+        backslashes: u64,
+        carry: &mut u64,
+    ) -> bool {
+        let escaped = escaped_bytes(backslashes, carry);
+        self.quotes[n].write(quotes & !escaped);
+        self.backslashes[n].write(backslashes);
+        // `\"` and `\\` are the common escapes; anything else is checked byte by byte.
+        let other = escaped & !quotes & !backslashes;
+        other == 0 || other_escapes_ok(line, n * 64, other)
     }
+
+    #[inline(always)]
+    fn quote_word(&self, w: usize) -> Option<u64> {
+        if w < self.len {
+            // SAFETY: words below `len` were written by `fill`.
+            Some(unsafe { self.quotes[w].assume_init() })
+        } else {
+            None
+        }
+    }
+
+    /// The first unescaped `"` at or after `from`.
+    #[inline(always)]
+    fn next_quote(&self, from: usize) -> Option<usize> {
+        let mut w = from / 64;
+        let mut bits = self.quote_word(w)? & (u64::MAX << (from % 64));
+        while bits == 0 {
+            w += 1;
+            bits = self.quote_word(w)?;
+        }
+        Some(w * 64 + bits.trailing_zeros() as usize)
+    }
+
+    /// Whether a backslash lies in `from..to` (within the indexed line).
+    #[inline(always)]
+    fn backslash_in(&self, from: usize, to: usize) -> bool {
+        if from >= to {
+            return false;
+        }
+        let (first, last) = (from / 64, (to - 1) / 64);
+        debug_assert!(last < self.len);
+        let low = u64::MAX << (from % 64);
+        let high = u64::MAX >> (63 - (to - 1) % 64);
+        // SAFETY (all three reads): `to` is within the line, so words up to `last` were
+        // written by `fill`.
+        if first == last {
+            return unsafe { self.backslashes[first].assume_init() } & low & high != 0;
+        }
+        if unsafe { self.backslashes[first].assume_init() } & low != 0 {
+            return true;
+        }
+        if unsafe { self.backslashes[last].assume_init() } & high != 0 {
+            return true;
+        }
+        (first + 1..last).any(|w| unsafe { self.backslashes[w].assume_init() } != 0)
+    }
+}
+
+/// Checks the escapes other than `\"` and `\\` of one word: `other` has a bit per escaped byte,
+/// at `base` in the line. Only `\/ \b \f \n \r \t` and `\uXXXX` (no surrogate: pairs are rare in
+/// audit logs; the full parser checks them) pass.
+#[cold]
+#[inline(never)]
+fn other_escapes_ok(line: &[u8], base: usize, mut other: u64) -> bool {
+    while other != 0 {
+        let at = base + other.trailing_zeros() as usize;
+        other &= other - 1;
+        match line.get(at) {
+            Some(b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {}
+            Some(b'u') => {
+                let Some(hex) = line.get(at + 1..at + 5) else {
+                    return false;
+                };
+                let mut unit: u32 = 0;
+                for &h in hex {
+                    let d = match h {
+                        b'0'..=b'9' => h - b'0',
+                        b'a'..=b'f' => h - b'a' + 10,
+                        b'A'..=b'F' => h - b'A' + 10,
+                        _ => return false,
+                    };
+                    unit = unit * 16 + u32::from(d);
+                }
+                if (0xd800..=0xdfff).contains(&unit) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    true
 }
 
 #[cfg(target_arch = "x86_64")]
 mod simd {
     use std::arch::x86_64::*;
 
-    use super::Specials;
+    use super::Index;
 
-    /// [`Specials::fill`] with AVX2 compares. Written as one plain loop: through closures and
+    /// [`Index::fill`] with AVX2 compares. Written as one plain loop: through closures and
     /// a returned struct, LLVM scalarised the masks bit by bit.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn fill_avx2(s: &mut Specials, line: &[u8]) {
+    pub unsafe fn fill_avx2(s: &mut Index, line: &[u8]) -> bool {
         let quote = _mm256_set1_epi8(b'"' as i8);
         let backslash = _mm256_set1_epi8(b'\\' as i8);
         let below_space = _mm256_set1_epi8(0x1f);
         let mut controls = _mm256_setzero_si256();
         let mut highs = _mm256_setzero_si256();
         let mut padded = [b' '; 64];
-        for (word, piece) in s.words.iter_mut().zip(line.chunks(64)) {
+        let mut carry = 0;
+        let mut n = 0;
+        for piece in line.chunks(64) {
             let chunk: &[u8] = if piece.len() == 64 {
                 piece
             } else {
@@ -243,11 +381,14 @@ mod simd {
                     _mm256_loadu_si256(p.add(32).cast::<__m256i>()),
                 )
             };
-            let sa = _mm256_or_si256(_mm256_cmpeq_epi8(a, quote), _mm256_cmpeq_epi8(a, backslash));
-            let sb = _mm256_or_si256(_mm256_cmpeq_epi8(b, quote), _mm256_cmpeq_epi8(b, backslash));
-            let lo = _mm256_movemask_epi8(sa) as u32 as u64;
-            let hi = _mm256_movemask_epi8(sb) as u32 as u64;
-            *word = lo | (hi << 32);
+            let qa = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, quote)) as u32 as u64;
+            let qb = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, quote)) as u32 as u64;
+            let ba = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, backslash)) as u32 as u64;
+            let bb = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, backslash)) as u32 as u64;
+            if !s.push(line, n, qa | (qb << 32), ba | (bb << 32), &mut carry) {
+                return false;
+            }
+            n += 1;
             // Unsigned v <= 0x1f exactly when min(v, 0x1f) == v.
             let low = _mm256_min_epu8(a, b);
             controls = _mm256_or_si256(
@@ -256,8 +397,9 @@ mod simd {
             );
             highs = _mm256_or_si256(highs, _mm256_or_si256(a, b));
         }
-        s.control = _mm256_movemask_epi8(controls) != 0;
-        s.ascii = _mm256_movemask_epi8(highs) == 0;
+        s.len = n;
+        _mm256_movemask_epi8(controls) == 0
+            && (_mm256_movemask_epi8(highs) == 0 || std::str::from_utf8(line).is_ok())
     }
 }
 
@@ -265,7 +407,7 @@ mod simd {
 struct Cursor<'a, 's> {
     b: &'a [u8],
     i: usize,
-    specials: &'s Specials,
+    index: &'s Index,
 }
 
 impl<'a> Cursor<'a, '_> {
@@ -286,53 +428,43 @@ impl<'a> Cursor<'a, '_> {
 
     /// A string without escapes; returns its contents.
     fn plain_string(&mut self) -> Option<&'a [u8]> {
-        let (from, to, escaped) = self.string()?;
-        if escaped {
+        let (from, to) = self.string()?;
+        if self.index.backslash_in(from, to) {
             None
         } else {
             Some(&self.b[from..to])
         }
     }
 
-    /// A string; returns (content start, content end, had escapes).
+    /// A string (its escapes were checked by the index); returns (content start, content end).
     #[inline(always)]
-    fn string(&mut self) -> Option<(usize, usize, bool)> {
+    fn string(&mut self) -> Option<(usize, usize)> {
         if self.peek()? != b'"' {
             return None;
         }
         let from = self.i + 1;
-        let mut j = from;
-        let mut escaped = false;
-        loop {
-            // Padding past the line holds no specials, so `at` is inside the line.
-            let at = self.specials.next(j)?;
-            if *self.b.get(at)? == b'"' {
-                self.i = at + 1;
-                return Some((from, at, escaped));
-            }
-            escaped = true;
-            j = at + escape_len(self.b.get(at + 1..)?)? + 1;
-        }
+        let at = self.index.next_quote(from)?;
+        self.i = at + 1;
+        Some((from, at))
     }
 
-    /// An unsigned integer in JSON form (no leading zeros); returns (value, digit count).
+    /// An unsigned integer in JSON form (no leading zeros, at most 19 digits); returns (value,
+    /// digit count).
+    #[inline(always)]
     fn uint(&mut self) -> Option<(u64, usize)> {
         let rest = self.b.get(self.i..)?;
         let mut value: u64 = 0;
         let mut digits = 0;
-        for &b in rest {
+        while let Some(&b) = rest.get(digits) {
             let d = b.wrapping_sub(b'0');
             if d > 9 {
                 break;
             }
-            if digits == 19 {
-                // Longer than any u64 we accept: let the full parser decide.
-                return None;
-            }
-            value = value * 10 + u64::from(d);
+            value = value.wrapping_mul(10).wrapping_add(u64::from(d));
             digits += 1;
         }
-        if digits == 0 || (digits > 1 && rest[0] == b'0') {
+        // Longer than any u64 we accept: let the full parser decide.
+        if digits == 0 || digits > 19 || (digits > 1 && rest[0] == b'0') {
             return None;
         }
         self.i += digits;
@@ -410,32 +542,6 @@ impl<'a> Cursor<'a, '_> {
     }
 }
 
-/// Length of a valid escape after its backslash (`n` -> 1, `u0026` -> 5), `None` if invalid
-/// or a surrogate (pairs are rare in audit logs; the full parser checks them).
-#[inline(always)]
-fn escape_len(after: &[u8]) -> Option<usize> {
-    match after.first()? {
-        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(1),
-        b'u' => unicode_escape_len(after),
-        _ => None,
-    }
-}
-
-/// [`escape_len`] of a `\u` escape, out of line: rare next to `\"`.
-#[cold]
-#[inline(never)]
-fn unicode_escape_len(after: &[u8]) -> Option<usize> {
-    match after.first()? {
-        b'u' => {
-            let hex = after.get(1..5)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            let unit = u16::from_str_radix(hex, 16).ok()?;
-            (!(0xd800..=0xdfff).contains(&unit)).then_some(5)
-        }
-        _ => None,
-    }
-}
-
 /// The string value of the first of `keys` whose (last) top-level value in `object` is a
 /// string, as a JSON parser reads the object: duplicates resolve to the last one, nested keys
 /// do not count, escapes are undone. `object` is the raw text of a header the fast path
@@ -444,26 +550,25 @@ pub fn object_string<'h>(object: &'h [u8], keys: &[&[u8]]) -> Option<Cow<'h, [u8
     if object.len() > FAST_MAX || object.first() != Some(&b'{') {
         return None;
     }
-    let mut index = Specials {
-        words: [0; FAST_MAX / 64],
-        control: false,
-        ascii: true,
-    };
-    index.fill(object);
+    let mut index = Index::new();
+    if !index.fill(object) {
+        return None;
+    }
     let mut c = Cursor {
         b: object,
         i: 1,
-        specials: &index,
+        index: &index,
     };
     // Per key, the last value seen: Some(None) for a value that is not a string.
     let mut found: Vec<Option<Option<(usize, usize, bool)>>> = vec![None; keys.len()];
     if c.peek()? != b'}' {
         loop {
-            let (ks, ke, key_escaped) = c.string()?;
-            let key = unescape(&object[ks..ke], key_escaped)?;
+            let (ks, ke) = c.string()?;
+            let key = unescape(&object[ks..ke], index.backslash_in(ks, ke))?;
             c.lit(b":")?;
             let value = if c.peek()? == b'"' {
-                Some(c.string()?)
+                let (from, to) = c.string()?;
+                Some((from, to, index.backslash_in(from, to)))
             } else {
                 c.value(1)?;
                 None
@@ -574,20 +679,239 @@ mod tests {
         )
     }
 
+    /// Lines as gen-auditlog writes them (seed 1), besides [`LINE`].
+    const WRITER_LINES: [&str; 3] = [
+        r#"{"req_type":"REQ","module":"ACCESS","start_time":17639424212914802,"method":"POST","path":"/put","req_header":{"BodySize":4096,"Host":"10.9.0.10:9500","IP":"10.0.160.201","RawQuery":"size=4096\u0026hashes=4","User-Agent":"blobstore-sdk/1.3.0 (linux/amd64; go1.20)"},"req_params":"","status_code":200,"resp_header":{"Blobstore-Tracer-Traceid":"33c2564f75f474f3","Content-Length":"146","Content-Type":"application/json","Trace-Log":["ACCESS","ACCESS:17"],"Trace-Tags":["span.kind:server"]},"resp_body":"{\"location\":{\"cluster_id\":1,\"code_mode\":11,\"size\":4096,\"blob_size\":4194304,\"crc\":4177569886,\"blobs\":[{\"min_bid\":87595214,\"vid\":33764,\"count\":1}]}}","resp_length":146,"duration":17920}"#,
+        r#"{"req_type":"REQ","module":"CLUSTERMGR","start_time":17639426336948402,"method":"GET","path":"/volume/get","req_header":{"BodySize":0,"Host":"10.9.1.2:9998","IP":"10.0.137.244","RawQuery":"vid=37143","User-Agent":"blobnode/cm_1.2.0 (linux/amd64; go1.19)"},"req_params":"","status_code":200,"resp_header":{"Blobstore-Tracer-Traceid":"cb165719077f6183","Content-Length":"308","Content-Type":"application/json","Trace-Log":["CLUSTERMGR"],"Trace-Tags":["span.kind:server"]},"resp_body":"{\"vid\":37143,\"code_mode\":11,\"status\":2,\"total\":34359738368,\"free\":12928032593,\"used\":20910514512,\"units\":[{\"vuid\":717548214609,\"disk_id\":358,\"host\":\"http://10.9.3.10:8889\"},{\"vuid\":717548214610,\"disk_id\":359,\"host\":\"http://10.9.3.11:8889\"}]}","resp_length":308,"duration":178}"#,
+        r#"{"req_type":"REQ","module":"SCHEDULER@10.9.1.8:9800","start_time":17639424704076622,"method":"POST","path":"/task/report","req_header":{"BodySize":0,"Host":"10.9.1.8:9800","IP":"10.0.92.122","User-Agent":"blobnode/cm_1.2.0 (linux/amd64; go1.19)"},"req_params":"","status_code":200,"resp_header":{"Blobstore-Tracer-Traceid":"8949179d2870ee22","Content-Length":"0","Trace-Log":["SCHEDULER"],"Trace-Tags":["span.kind:server"]},"resp_body":"","resp_length":0,"duration":838}"#,
+    ];
+
+    /// Bytes that matter to the index and the walk, for mutations and random lines.
+    fn interesting_byte() -> impl proptest::strategy::Strategy<Value = u8> {
+        proptest::prop_oneof![
+            proptest::sample::select(
+                &b"\"\\{}[]:,0123456789-.eEutrfalsnbdDAF/ \t\x1f\x7f\xc3\xa9\xff"[..]
+            ),
+            proptest::prelude::any::<u8>(),
+        ]
+    }
+
+    /// What the index should say of a line: `None` when `fill` must refuse it, else for each
+    /// byte whether it is a `"` no backslash escapes.
+    fn index_reference(line: &[u8]) -> Option<Vec<bool>> {
+        if line.iter().any(|&b| b < 0x20) || std::str::from_utf8(line).is_err() {
+            return None;
+        }
+        let escaped = escaped_scalar(line);
+        for (i, &e) in escaped.iter().enumerate() {
+            if !e {
+                continue;
+            }
+            match line.get(i)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                b'u' => {
+                    let hex = std::str::from_utf8(line.get(i + 1..i + 5)?).ok()?;
+                    if !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
+                        return None;
+                    }
+                    let unit = u16::from_str_radix(hex, 16).ok()?;
+                    if (0xd800..=0xdfff).contains(&unit) {
+                        return None;
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(
+            line.iter()
+                .enumerate()
+                .map(|(i, &b)| b == b'"' && !escaped[i])
+                .collect(),
+        )
+    }
+
+    /// `parse` and `full` agree on a line: the same record fields, or the same reason.
+    fn assert_parse_is_full(line: &[u8]) -> Result<(), proptest::test_runner::TestCaseError> {
+        let trimmed = trim_blanks(line);
+        match (parse(line), full(trimmed)) {
+            (Ok(p), Ok(f)) => proptest::prop_assert_eq!(same_fields(&p), same_fields(&f)),
+            (p, f) => proptest::prop_assert_eq!(p.map(|_| ()), f.map(|_| ())),
+        }
+        crate::scan::check::line(line);
+        Ok(())
+    }
+
+    #[derive(Clone, Debug)]
+    enum Edit {
+        Set(usize, u8),
+        Insert(usize, u8),
+        Delete(usize),
+    }
+
+    fn edit() -> impl proptest::strategy::Strategy<Value = Edit> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (any::<usize>(), interesting_byte()).prop_map(|(i, b)| Edit::Set(i, b)),
+            (any::<usize>(), interesting_byte()).prop_map(|(i, b)| Edit::Insert(i, b)),
+            any::<usize>().prop_map(Edit::Delete),
+        ]
+    }
+
+    /// Applies edits at positions drawn in `focus` (a byte range of the line) when `focused`.
+    fn mutate(base: &str, edits: &[Edit], focus: Option<(usize, usize)>) -> Vec<u8> {
+        let mut line = base.as_bytes().to_vec();
+        for e in edits {
+            let len = line.len().max(1);
+            let at = |i: usize| match focus {
+                Some((from, to)) if to > from && to <= line.len() => from + i % (to - from),
+                _ => i % len,
+            };
+            match *e {
+                Edit::Set(i, b) => {
+                    let i = at(i);
+                    if i < line.len() {
+                        line[i] = b;
+                    }
+                }
+                Edit::Insert(i, b) => {
+                    let i = at(i).min(line.len());
+                    line.insert(i, b);
+                }
+                Edit::Delete(i) => {
+                    let i = at(i);
+                    if i < line.len() {
+                        line.remove(i);
+                    }
+                }
+            }
+        }
+        line
+    }
+
+    /// The byte range of a header object (`"key":{...}` value) in a writer line.
+    fn header_range(line: &str, key: &str) -> Option<(usize, usize)> {
+        let from = line.find(&format!("\"{key}\":"))? + key.len() + 3;
+        let to = line[from..].find(&format!(",\"{}", next_key(key)))? + from;
+        Some((from, to))
+    }
+
+    fn next_key(key: &str) -> &'static str {
+        match key {
+            "req_header" => "req_params",
+            "req_params" => "status_code",
+            "resp_header" => "resp_body",
+            _ => "resp_length",
+        }
+    }
+
     proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
         #[test]
-        fn specials_index_matches_the_obvious(line in proptest::collection::vec(
+        fn escapes_match_the_obvious(line in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::strategy::Just(b'\\'), proptest::strategy::Just(b'\\'),
+                proptest::strategy::Just(b'"'), proptest::strategy::Just(b'a')], 0..300)) {
+            let reference = escaped_scalar(&line);
+            let mut carry = 0;
+            for (w, piece) in line.chunks(64).enumerate() {
+                let backslashes = piece
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |m, (i, &b)| m | (u64::from(b == b'\\') << i));
+                let escaped = escaped_bytes(backslashes, &mut carry);
+                for i in 0..piece.len() {
+                    proptest::prop_assert_eq!(escaped >> i & 1 == 1, reference[w * 64 + i], "byte {}", w * 64 + i);
+                }
+            }
+            if line.len() % 64 == 0 {
+                proptest::prop_assert_eq!(carry == 1, reference[line.len()]);
+            }
+        }
+
+        #[test]
+        fn index_matches_the_obvious(line in proptest::collection::vec(
             proptest::prop_oneof![
                 proptest::strategy::Just(b'"'), proptest::strategy::Just(b'\\'),
-                proptest::strategy::Just(b'a'), proptest::strategy::Just(0x1fu8),
-                proptest::prelude::any::<u8>()], 0..300)) {
-            let s = Specials::of(&line);
-            for i in 0..line.len() {
-                let expected = line[i..].iter().position(|&b| b == b'"' || b == b'\\').map(|p| p + i);
-                proptest::prop_assert_eq!(s.next(i), expected);
+                proptest::strategy::Just(b'a'), proptest::strategy::Just(b'u'),
+                proptest::strategy::Just(b'0'), proptest::strategy::Just(b'd'),
+                interesting_byte()], 0..300),
+            ranges in proptest::collection::vec((0usize..300, 0usize..300), 8)) {
+            let reference = index_reference(&line);
+            let mut simd = Index::new();
+            let mut portable = Index::new();
+            let simd_ok = simd.fill(&line);
+            proptest::prop_assert_eq!(portable.fill_with(&line, chunk_scalar), simd_ok);
+            proptest::prop_assert_eq!(simd_ok, reference.is_some());
+            if let Some(quotes) = reference {
+                for index in [&simd, &portable] {
+                    for i in 0..line.len() {
+                        let expected = quotes[i..].iter().position(|&q| q).map(|p| p + i);
+                        proptest::prop_assert_eq!(index.next_quote(i), expected);
+                    }
+                    for &(a, b) in &ranges {
+                        let (from, to) = (a.min(b).min(line.len()), a.max(b).min(line.len()));
+                        proptest::prop_assert_eq!(
+                            index.backslash_in(from, to),
+                            line[from..to].contains(&b'\\')
+                        );
+                    }
+                }
             }
-            proptest::prop_assert_eq!(s.control, line.iter().any(|&b| b < 0x20));
-            proptest::prop_assert_eq!(s.ascii, line.iter().all(u8::is_ascii));
+        }
+
+        #[test]
+        fn mutated_writer_lines_parse_as_the_full_parser_does(
+            base in 0usize..4,
+            target in 0usize..5,
+            edits in proptest::collection::vec(edit(), 1..4)) {
+            let base = if base == 0 { LINE } else { WRITER_LINES[base - 1] };
+            let focus = match target {
+                0 => header_range(base, "req_header"),
+                1 => header_range(base, "resp_header"),
+                2 => header_range(base, "req_params"),
+                3 => header_range(base, "resp_body"),
+                _ => None,
+            };
+            assert_parse_is_full(&mutate(base, &edits, focus))?;
+        }
+
+        #[test]
+        fn random_header_objects_parse_as_the_full_parser_does(
+            base in 0usize..4,
+            header in proptest::collection::vec(
+                proptest::sample::select(&[
+                    "{", "}", "[", "]", ":", ",", "\"", "\"k\"", "\"Host\"", "\"Traceid\"",
+                    "\"v\"", "\"a\\\"b\"", "\"\\u0026\"", "\"\\ud800\"", "\\", "0", "12", "-3",
+                    "01", "1.5", "1e3", "true", "false", "null", "nul", " ", "\"\u{e9}\"",
+                ][..]), 0..24)) {
+            let base = if base == 0 { LINE } else { WRITER_LINES[base - 1] };
+            let (from, to) = header_range(base, "resp_header").expect("resp_header");
+            let line = format!("{}{}{}", &base[..from], header.concat(), &base[to..]);
+            assert_parse_is_full(line.as_bytes())?;
+        }
+    }
+
+    #[test]
+    fn writer_lines_take_the_fast_path() {
+        for line in std::iter::once(LINE).chain(WRITER_LINES) {
+            let fast_rec = fast(line.as_bytes()).expect("fast path");
+            let full_rec = full(line.as_bytes()).expect("full parse");
+            assert_eq!(same_fields(&fast_rec), same_fields(&full_rec));
+        }
+    }
+
+    #[test]
+    fn escapes_the_full_parser_rejects_are_not_read() {
+        // `\u+123` parses as hex with a sign in u16::from_str_radix, not in JSON.
+        for bad in ["\\u+123", "\\u12", "\\x", "\\ud800", "\\U0026"] {
+            let line = LINE.replace("size", &format!("size{bad}"));
+            assert!(fast(line.as_bytes()).is_none(), "{line}");
+            assert_eq!(
+                parse(line.as_bytes()).map(|_| ()),
+                Err(Malformed::BadJson),
+                "{line}"
+            );
         }
     }
 
