@@ -66,15 +66,15 @@ pub fn fast(line: &[u8]) -> Option<Record<'_>> {
     c.lit(b",\"path\":")?;
     let path = c.plain_string()?;
     c.lit(b",\"req_header\":")?;
-    let req_header = c.value(0)?;
+    let req_header = c.value()?;
     c.lit(b",\"req_params\":")?;
-    c.value(0)?;
+    c.value()?;
     c.lit(b",\"status_code\":")?;
     let (code, code_digits) = c.uint()?;
     c.lit(b",\"resp_header\":")?;
-    let resp_header = c.value(0)?;
+    let resp_header = c.value()?;
     c.lit(b",\"resp_body\":")?;
-    c.value(0)?;
+    c.value()?;
     c.lit(b",\"resp_length\":")?;
     let (resp_len, _) = c.uint()?;
     c.lit(b",\"duration\":")?;
@@ -471,75 +471,106 @@ impl<'a> Cursor<'a, '_> {
         Some((value, digits))
     }
 
-    /// Any JSON value, validated and skipped; returns its raw text.
-    fn value(&mut self, depth: u32) -> Option<&'a [u8]> {
+    /// Any JSON value in compact form, validated and skipped; returns its raw text. One loop
+    /// rather than a recursion: open containers are bits on a stack (set for an object), at
+    /// most [`MAX_DEPTH`] deep.
+    fn value(&mut self) -> Option<&'a [u8]> {
+        let b = self.b;
         let from = self.i;
-        match self.peek()? {
-            b'"' => {
-                self.string()?;
-            }
-            b'{' => self.composite(b'}', true, depth)?,
-            b'[' => self.composite(b']', false, depth)?,
-            b't' => self.lit(b"true")?,
-            b'f' => self.lit(b"false")?,
-            b'n' => self.lit(b"null")?,
-            b'-' | b'0'..=b'9' => self.number()?,
-            _ => return None,
-        }
-        Some(&self.b[from..self.i])
-    }
-
-    /// An object (`keyed`) or array, in compact form.
-    fn composite(&mut self, close: u8, keyed: bool, depth: u32) -> Option<()> {
-        if depth >= MAX_DEPTH {
-            return None;
-        }
-        self.i += 1;
-        if self.peek()? == close {
-            self.i += 1;
-            return Some(());
-        }
+        let mut i = self.i;
+        let mut objects: u64 = 0;
+        let mut depth: u32 = 0;
         loop {
-            if keyed {
-                self.string()?;
-                self.lit(b":")?;
-            }
-            self.value(depth + 1)?;
-            match self.peek()? {
-                b',' => self.i += 1,
-                c if c == close => {
-                    self.i += 1;
-                    return Some(());
+            // A value starts at i.
+            match *b.get(i)? {
+                b'"' => i = self.index.next_quote(i + 1)? + 1,
+                b'{' if *b.get(i + 1)? == b'}' => i += 2,
+                b'[' if *b.get(i + 1)? == b']' => i += 2,
+                open @ (b'{' | b'[') => {
+                    if depth >= MAX_DEPTH {
+                        return None;
+                    }
+                    let object = open == b'{';
+                    objects = (objects & !(1 << depth)) | (u64::from(object) << depth);
+                    depth += 1;
+                    i += 1;
+                    if object {
+                        i = self.key(i)?;
+                    }
+                    continue;
                 }
+                b't' => i = literal(b, i, b"true")?,
+                b'f' => i = literal(b, i, b"false")?,
+                b'n' => i = literal(b, i, b"null")?,
+                b'-' | b'0'..=b'9' => i = number(b, i)?,
                 _ => return None,
             }
+            // A value ends at i: close containers, until a comma starts the next value.
+            loop {
+                if depth == 0 {
+                    self.i = i;
+                    return Some(&b[from..i]);
+                }
+                let object = (objects >> (depth - 1)) & 1 == 1;
+                match *b.get(i)? {
+                    b',' => {
+                        i += 1;
+                        if object {
+                            i = self.key(i)?;
+                        }
+                        break;
+                    }
+                    b'}' if object => {
+                        depth -= 1;
+                        i += 1;
+                    }
+                    b']' if !object => {
+                        depth -= 1;
+                        i += 1;
+                    }
+                    _ => return None,
+                }
+            }
         }
     }
 
-    /// An integer (what the writer puts in headers); fractions, exponents and huge values are
-    /// left to the full parser, whose range rules they touch.
+    /// An object key and its colon at `i`; returns where its value starts.
     #[inline(always)]
-    fn number(&mut self) -> Option<()> {
-        let _ = self.lit(b"-");
-        let int = self.run_of_digits();
-        if int == 0 || int > 18 || (int > 1 && self.b[self.i - int] == b'0') {
+    fn key(&self, i: usize) -> Option<usize> {
+        if *self.b.get(i)? != b'"' {
             return None;
         }
-        if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+        let end = self.index.next_quote(i + 1)?;
+        if *self.b.get(end + 1)? != b':' {
             return None;
         }
-        Some(())
+        Some(end + 2)
     }
+}
 
-    #[inline(always)]
-    fn run_of_digits(&mut self) -> usize {
-        let n = self.b[self.i..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        self.i += n;
-        n
+/// `true`, `false` or `null` at `i`; returns where it ends.
+#[inline(always)]
+fn literal(b: &[u8], i: usize, lit: &[u8]) -> Option<usize> {
+    (b.get(i..i + lit.len())? == lit).then_some(i + lit.len())
+}
+
+/// An integer at `i` (what the writer puts in headers); returns where it ends. Fractions,
+/// exponents and huge values are left to the full parser, whose range rules they touch.
+#[inline(always)]
+fn number(b: &[u8], i: usize) -> Option<usize> {
+    let start = i + usize::from(b[i] == b'-');
+    let mut j = start;
+    while b.get(j).is_some_and(u8::is_ascii_digit) {
+        j += 1;
     }
+    let int = j - start;
+    if int == 0 || int > 18 || (int > 1 && b[start] == b'0') {
+        return None;
+    }
+    if matches!(b.get(j), Some(b'.' | b'e' | b'E')) {
+        return None;
+    }
+    Some(j)
 }
 
 /// The string value of the first of `keys` whose (last) top-level value in `object` is a
@@ -570,7 +601,7 @@ pub fn object_string<'h>(object: &'h [u8], keys: &[&[u8]]) -> Option<Cow<'h, [u8
                 let (from, to) = c.string()?;
                 Some((from, to, index.backslash_in(from, to)))
             } else {
-                c.value(1)?;
+                c.value()?;
                 None
             };
             if let Some(at) = keys.iter().position(|k| **k == *key) {
