@@ -68,13 +68,13 @@ pub fn fast(line: &[u8]) -> Option<Record<'_>> {
     c.lit(b",\"req_header\":")?;
     let req_header = c.value()?;
     c.lit(b",\"req_params\":")?;
-    c.value()?;
+    c.skip_value()?;
     c.lit(b",\"status_code\":")?;
     let (code, code_digits) = c.uint()?;
     c.lit(b",\"resp_header\":")?;
     let resp_header = c.value()?;
     c.lit(b",\"resp_body\":")?;
-    c.value()?;
+    c.skip_value()?;
     c.lit(b",\"resp_length\":")?;
     let (resp_len, _) = c.uint()?;
     c.lit(b",\"duration\":")?;
@@ -243,7 +243,7 @@ impl Index {
             n += 1;
         }
         self.len = n;
-        !control && (!non_ascii || std::str::from_utf8(line).is_ok())
+        carry == 0 && !control && (!non_ascii || std::str::from_utf8(line).is_ok())
     }
 
     /// Stores word `n` from its raw quote and backslash masks; false when an escape in it is
@@ -312,6 +312,14 @@ impl Index {
     }
 }
 
+/// For a line with bytes below 0x20 or above 0x7f: true when none is a control byte and the
+/// line is valid UTF-8.
+#[cold]
+#[inline(never)]
+fn odd_bytes_ok(line: &[u8]) -> bool {
+    !line.iter().any(|&b| b < 0x20) && std::str::from_utf8(line).is_ok()
+}
+
 /// Checks the escapes other than `\"` and `\\` of one word: `other` has a bit per escaped byte,
 /// at `base` in the line. Only `\/ \b \f \n \r \t` and `\uXXXX` (no surrogate: pairs are rare in
 /// audit logs; the full parser checks them) pass.
@@ -359,47 +367,61 @@ mod simd {
     pub unsafe fn fill_avx2(s: &mut Index, line: &[u8]) -> bool {
         let quote = _mm256_set1_epi8(b'"' as i8);
         let backslash = _mm256_set1_epi8(b'\\' as i8);
-        let below_space = _mm256_set1_epi8(0x1f);
-        let mut controls = _mm256_setzero_si256();
-        let mut highs = _mm256_setzero_si256();
-        let mut padded = [b' '; 64];
+        let space = _mm256_set1_epi8(b' ' as i8);
+        // Bytes below 0x20 as signed: control bytes and non-ASCII ones.
+        let mut odd = _mm256_setzero_si256();
         let mut carry = 0;
+        let len = line.len();
+        let full = len / 64;
+        let rem = len % 64;
         let mut n = 0;
-        for piece in line.chunks(64) {
-            let chunk: &[u8] = if piece.len() == 64 {
-                piece
+        // Classifies the 64 bytes at `$p` as chunk n, its masks shifted down by `$shift` (for a
+        // last partial chunk read from the line's last 64 bytes); false from `fill_avx2` when
+        // an escape is not one the fast path takes. A macro, not a function: one loop body.
+        macro_rules! chunk {
+            ($p:expr, $shift:expr) => {{
+                let p: *const u8 = $p;
+                // SAFETY: `p` points at 64 readable bytes (in the line or the padded copy);
+                // loadu has no alignment requirement.
+                let (a, b) = unsafe {
+                    (
+                        _mm256_loadu_si256(p.cast::<__m256i>()),
+                        _mm256_loadu_si256(p.add(32).cast::<__m256i>()),
+                    )
+                };
+                let qa = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, quote)) as u32 as u64;
+                let qb = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, quote)) as u32 as u64;
+                let ba = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, backslash)) as u32 as u64;
+                let bb = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, backslash)) as u32 as u64;
+                let quotes = (qa | (qb << 32)) >> $shift;
+                let backslashes = (ba | (bb << 32)) >> $shift;
+                if !s.push(line, n, quotes, backslashes, &mut carry) {
+                    return false;
+                }
+                odd = _mm256_or_si256(
+                    odd,
+                    _mm256_or_si256(_mm256_cmpgt_epi8(space, a), _mm256_cmpgt_epi8(space, b)),
+                );
+                n += 1;
+            }};
+        }
+        while n < full {
+            // SAFETY: chunk n lies in the line.
+            chunk!(unsafe { line.as_ptr().add(n * 64) }, 0);
+        }
+        if rem != 0 {
+            if len >= 64 {
+                // The line's last 64 bytes, whose top `rem` are this chunk.
+                // SAFETY: len >= 64.
+                chunk!(unsafe { line.as_ptr().add(len - 64) }, 64 - rem);
             } else {
-                padded[..piece.len()].copy_from_slice(piece);
-                &padded
-            };
-            // SAFETY: `chunk` is 64 bytes (a full piece or the padded copy), so both 32-byte
-            // loads are in bounds; loadu has no alignment requirement.
-            let (a, b) = unsafe {
-                let p = chunk.as_ptr();
-                (
-                    _mm256_loadu_si256(p.cast::<__m256i>()),
-                    _mm256_loadu_si256(p.add(32).cast::<__m256i>()),
-                )
-            };
-            let qa = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, quote)) as u32 as u64;
-            let qb = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, quote)) as u32 as u64;
-            let ba = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, backslash)) as u32 as u64;
-            let bb = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, backslash)) as u32 as u64;
-            if !s.push(line, n, qa | (qb << 32), ba | (bb << 32), &mut carry) {
-                return false;
+                let mut padded = [b' '; 64];
+                padded[..len].copy_from_slice(line);
+                chunk!(padded.as_ptr(), 0);
             }
-            n += 1;
-            // Unsigned v <= 0x1f exactly when min(v, 0x1f) == v.
-            let low = _mm256_min_epu8(a, b);
-            controls = _mm256_or_si256(
-                controls,
-                _mm256_cmpeq_epi8(_mm256_min_epu8(low, below_space), low),
-            );
-            highs = _mm256_or_si256(highs, _mm256_or_si256(a, b));
         }
         s.len = n;
-        _mm256_movemask_epi8(controls) == 0
-            && (_mm256_movemask_epi8(highs) == 0 || std::str::from_utf8(line).is_ok())
+        carry == 0 && (_mm256_movemask_epi8(odd) == 0 || super::odd_bytes_ok(line))
     }
 }
 
@@ -427,6 +449,7 @@ impl<'a> Cursor<'a, '_> {
     }
 
     /// A string without escapes; returns its contents.
+    #[inline(always)]
     fn plain_string(&mut self) -> Option<&'a [u8]> {
         let (from, to) = self.string()?;
         if self.index.backslash_in(from, to) {
@@ -449,19 +472,31 @@ impl<'a> Cursor<'a, '_> {
     }
 
     /// An unsigned integer in JSON form (no leading zeros, at most 19 digits); returns (value,
-    /// digit count).
+    /// digit count). Eight digits at a time in a word (SWAR) while eight bytes are left.
     #[inline(always)]
     fn uint(&mut self) -> Option<(u64, usize)> {
         let rest = self.b.get(self.i..)?;
         let mut value: u64 = 0;
         let mut digits = 0;
-        while let Some(&b) = rest.get(digits) {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 {
+        loop {
+            let Some(Ok(word)) = rest.get(digits..digits + 8).map(<[u8; 8]>::try_from) else {
+                // Fewer than eight bytes left: one at a time.
+                while let Some(&b) = rest.get(digits) {
+                    let d = b.wrapping_sub(b'0');
+                    if d > 9 {
+                        break;
+                    }
+                    value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+                    digits += 1;
+                }
+                break;
+            };
+            let (n, v) = leading_digits(u64::from_le_bytes(word));
+            value = value.wrapping_mul(POW10[n]).wrapping_add(v);
+            digits += n;
+            if n < 8 || digits > 19 {
                 break;
             }
-            value = value.wrapping_mul(10).wrapping_add(u64::from(d));
-            digits += 1;
         }
         // Longer than any u64 we accept: let the full parser decide.
         if digits == 0 || digits > 19 || (digits > 1 && rest[0] == b'0') {
@@ -517,6 +552,11 @@ impl<'a> Cursor<'a, '_> {
                         i += 1;
                         if object {
                             i = self.key(i)?;
+                            // The common member, a string: taken here, straight to what follows.
+                            if b.get(i) == Some(&b'"') {
+                                i = self.index.next_quote(i + 1)? + 1;
+                                continue;
+                            }
                         }
                         break;
                     }
@@ -546,6 +586,61 @@ impl<'a> Cursor<'a, '_> {
         }
         Some(end + 2)
     }
+
+    /// A value that is usually a string (`req_params`, `resp_body`), validated and skipped.
+    #[inline(always)]
+    fn skip_value(&mut self) -> Option<()> {
+        if self.peek()? == b'"' {
+            self.string()?;
+        } else {
+            self.value()?;
+        }
+        Some(())
+    }
+}
+
+/// Powers of ten up to 10^8.
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// The ASCII digits at the start of eight bytes (a little-endian word, first byte lowest):
+/// how many (0 to 8) and their value.
+#[inline(always)]
+fn leading_digits(word: u64) -> (usize, u64) {
+    // A byte is a digit when it is 0..=9 after subtracting '0': neither wrapped below zero (high
+    // bit set) nor 10 or more (high bit set once 0x76 is added). Borrows and carries only move
+    // upwards, past the first non-digit, so the lowest flagged byte is the first non-digit.
+    let x = word.wrapping_sub(0x3030_3030_3030_3030);
+    let flags = (x | x.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
+    let n = if flags == 0 {
+        8
+    } else {
+        (flags.trailing_zeros() / 8) as usize
+    };
+    if n == 0 {
+        return (0, 0);
+    }
+    // The n digits moved to the top bytes, zeros (leading zero digits) below them.
+    let x = x << (8 * (8 - n));
+    // Lemire's eight-digit parse: pairs, then quads, then the whole.
+    let x = x.wrapping_mul(10).wrapping_add(x >> 8);
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let v = ((x & MASK)
+        .wrapping_mul(MUL1)
+        .wrapping_add(((x >> 16) & MASK).wrapping_mul(MUL2)))
+        >> 32;
+    (n, v)
 }
 
 /// `true`, `false` or `null` at `i`; returns where it ends.
@@ -858,6 +953,29 @@ mod tests {
             if line.len() % 64 == 0 {
                 proptest::prop_assert_eq!(carry == 1, reference[line.len()]);
             }
+        }
+
+        #[test]
+        fn leading_digits_match_the_obvious(bytes in proptest::collection::vec(
+            proptest::prop_oneof![
+                4 => proptest::sample::select(&b"0123456789"[..]),
+                1 => proptest::prelude::any::<u8>()], 8)) {
+            let n = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+            let v = bytes[..n].iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+            let word = u64::from_le_bytes(bytes.as_slice().try_into().expect("8 bytes"));
+            proptest::prop_assert_eq!(leading_digits(word), (n, v));
+        }
+
+        #[test]
+        fn uint_matches_the_obvious(digits in "[0-9]{0,24}", tail in "[,}x.0-9]{0,10}") {
+            let text = format!("{digits}{tail}");
+            let n = text.bytes().take_while(u8::is_ascii_digit).count();
+            let expected = (n > 0 && n <= 19 && !(n > 1 && text.starts_with('0')))
+                .then(|| (text[..n].parse::<u64>().expect("u64"), n));
+            let index = Index::new();
+            let mut c = Cursor { b: text.as_bytes(), i: 0, index: &index };
+            proptest::prop_assert_eq!(c.uint(), expected);
+            proptest::prop_assert_eq!(c.i, expected.map_or(0, |(_, n)| n));
         }
 
         #[test]
