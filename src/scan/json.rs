@@ -872,7 +872,12 @@ mod tests {
         Set(usize, u8),
         Insert(usize, u8),
         Delete(usize),
+        /// Replaces the i-th (modulo their count) of the bytes `{}[]:,"` in the focus.
+        Structural(usize, u8),
     }
+
+    /// The bytes of JSON's grammar, for [`Edit::Structural`].
+    const STRUCTURAL: &[u8] = b"{}[]:,\"";
 
     fn edit() -> impl proptest::strategy::Strategy<Value = Edit> {
         use proptest::prelude::*;
@@ -880,6 +885,8 @@ mod tests {
             (any::<usize>(), interesting_byte()).prop_map(|(i, b)| Edit::Set(i, b)),
             (any::<usize>(), interesting_byte()).prop_map(|(i, b)| Edit::Insert(i, b)),
             any::<usize>().prop_map(Edit::Delete),
+            (any::<usize>(), proptest::sample::select(STRUCTURAL))
+                .prop_map(|(i, b)| Edit::Structural(i, b)),
         ]
     }
 
@@ -907,6 +914,18 @@ mod tests {
                     let i = at(i);
                     if i < line.len() {
                         line.remove(i);
+                    }
+                }
+                Edit::Structural(i, b) => {
+                    let (from, to) = match focus {
+                        Some((from, to)) if to > from && to <= line.len() => (from, to),
+                        _ => (0, line.len()),
+                    };
+                    let spots: Vec<usize> = (from..to)
+                        .filter(|&j| STRUCTURAL.contains(&line[j]))
+                        .collect();
+                    if !spots.is_empty() {
+                        line[spots[i % spots.len()]] = b;
                     }
                 }
             }
@@ -1156,6 +1175,20 @@ mod tests {
             ),
             LINE.replace("\"resp_body\":\"", "\"resp_body\":\"\\x"),
             LINE.replace("\"req_params\":\"\"", "\"req_params\":01"),
+            // Each bracket closes only its own kind.
+            LINE.replace(
+                "\"Trace-Log\":[\"SHARDNODE\"]}",
+                "\"Trace-Log\":[\"SHARDNODE\"]]",
+            ),
+            LINE.replace(
+                "\"Trace-Log\":[\"SHARDNODE\"]",
+                "\"Trace-Log\":[\"SHARDNODE\"}",
+            ),
+            LINE.replace("{\"Host\":", "[\"Host\":"),
+            LINE.replace(
+                "\"Host\":\"10.9.2.27:9100\",",
+                "\"Host\",\"10.9.2.27:9100\":",
+            ),
         ] {
             assert!(fast(bad.as_bytes()).is_none(), "{bad}");
             assert!(serde_json::from_str::<Value>(&bad).is_err(), "{bad}");
