@@ -209,7 +209,9 @@ impl Index {
     /// cost a copy per line). False when the line has a raw control byte, an escape that is
     /// not valid JSON (or a `\u` surrogate, left to the full parser) or invalid UTF-8.
     fn fill(&mut self, line: &[u8]) -> bool {
-        debug_assert!(line.len() <= FAST_MAX);
+        if line.len() > FAST_MAX {
+            return false;
+        }
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") {
@@ -222,6 +224,9 @@ impl Index {
 
     /// [`Index::fill`] with the portable classifier.
     fn fill_with(&mut self, line: &[u8], classify: impl Fn(&[u8; 64]) -> Chunk64) -> bool {
+        if line.len() > FAST_MAX {
+            return false;
+        }
         let mut carry = 0;
         let mut control = false;
         let mut non_ascii = false;
@@ -258,8 +263,12 @@ impl Index {
         carry: &mut u64,
     ) -> bool {
         let escaped = escaped_bytes(backslashes, carry);
-        self.quotes[n].write(quotes & !escaped);
-        self.backslashes[n].write(backslashes);
+        debug_assert!(n < WORDS);
+        // SAFETY: n < WORDS: `fill` takes lines of at most FAST_MAX bytes, WORDS chunks.
+        unsafe {
+            self.quotes.get_unchecked_mut(n).write(quotes & !escaped);
+            self.backslashes.get_unchecked_mut(n).write(backslashes);
+        }
         // `\"` and `\\` are the common escapes; anything else is checked byte by byte.
         let other = escaped & !quotes & !backslashes;
         other == 0 || other_escapes_ok(line, n * 64, other)
@@ -268,8 +277,8 @@ impl Index {
     #[inline(always)]
     fn quote_word(&self, w: usize) -> Option<u64> {
         if w < self.len {
-            // SAFETY: words below `len` were written by `fill`.
-            Some(unsafe { self.quotes[w].assume_init() })
+            // SAFETY: words below `len` (at most WORDS) were written by `fill`.
+            Some(unsafe { self.quotes.get_unchecked(w).assume_init() })
         } else {
             None
         }
@@ -361,7 +370,8 @@ mod simd {
 
     use super::Index;
 
-    /// [`Index::fill`] with AVX2 compares. Written as one plain loop: through closures and
+    /// [`Index::fill`] with AVX2 compares, for a line of at most `FAST_MAX` bytes (checked by
+    /// `fill`, its one caller). Written as one plain loop: through closures and
     /// a returned struct, LLVM scalarised the masks bit by bit.
     #[target_feature(enable = "avx2")]
     pub unsafe fn fill_avx2(s: &mut Index, line: &[u8]) -> bool {
