@@ -30,6 +30,23 @@ pub fn parse(line: &[u8]) -> Result<Record<'_>, Malformed> {
     full(line)
 }
 
+/// [`parse`] for [`super::classify`], which names a line with a NUL byte `binary` before
+/// anything else: a line the fast path reads holds no control byte, NUL among them, so only a
+/// line it leaves to the full parser is asked `binary` (the caller's NUL search) first.
+pub fn parse_unless_binary(
+    line: &[u8],
+    binary: impl FnOnce() -> bool,
+) -> Result<Record<'_>, Malformed> {
+    let line = trim_blanks(line);
+    if let Some(rec) = fast(line) {
+        return Ok(rec);
+    }
+    if binary() {
+        return Err(Malformed::Binary);
+    }
+    full(line)
+}
+
 fn trim_blanks(mut line: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = line {
         line = rest;

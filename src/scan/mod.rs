@@ -93,10 +93,12 @@ pub fn classify(line: &[u8], is_tail: bool, max_line: usize) -> Outcome<'_> {
     else {
         return Outcome::Empty;
     };
-    let parsed = if memchr(0, line).is_some() {
+    let parsed = if line[first] == b'{' {
+        // NUL is checked first either way; the JSON fast path makes the search unneeded for
+        // the lines it reads.
+        json::parse_unless_binary(&line[first..], || memchr(0, line).is_some())
+    } else if memchr(0, line).is_some() {
         Err(Malformed::Binary)
-    } else if line[first] == b'{' {
-        json::parse(&line[first..])
     } else {
         text::parse(line)
     };
