@@ -60,8 +60,8 @@ impl Record<'_> {
                 &[b"Blobstore-Tracer-Traceid", b"Traceid"],
             ),
             Lookup::InHeader => {
-                json_string_value(&self.resp_header, b"\"Blobstore-Tracer-Traceid\":\"")
-                    .or_else(|| json_string_value(&self.resp_header, b"\"Traceid\":\""))
+                json_string_value(&self.resp_header, &TRACE_KEYS[0])
+                    .or_else(|| json_string_value(&self.resp_header, &TRACE_KEYS[1]))
                     .map(Cow::Borrowed)
             }
         }
@@ -73,17 +73,30 @@ impl Record<'_> {
             Lookup::Known(v) => v.as_deref().map(Cow::Borrowed),
             Lookup::JsonObject => super::json::object_string(&self.req_header, &[b"Host"]),
             Lookup::InHeader => {
-                json_string_value(&self.req_header, b"\"Host\":\"").map(Cow::Borrowed)
+                json_string_value(&self.req_header, &TRACE_KEYS[2]).map(Cow::Borrowed)
             }
         }
     }
 }
 
+/// The searchers for the header keys a text record is asked for (each with the opening quote of
+/// its value): the trace id's new and old names, and `Host`. Built once: `memmem::find` builds
+/// its searcher on every call, which cost more than the search for every sample taken.
+static TRACE_KEYS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 3]> =
+    std::sync::LazyLock::new(|| {
+        [
+            &b"\"Blobstore-Tracer-Traceid\":\""[..],
+            &b"\"Traceid\":\""[..],
+            &b"\"Host\":\""[..],
+        ]
+        .map(memchr::memmem::Finder::new)
+    });
+
 /// Finds `key` (which includes the opening quote of the value) in compact JSON text and returns
 /// the string value up to the closing quote. Values with escapes are returned raw; header values
 /// such as trace ids and host names have none.
-fn json_string_value<'h>(json: &'h [u8], key: &[u8]) -> Option<&'h [u8]> {
-    let at = memchr::memmem::find(json, key)? + key.len();
+fn json_string_value<'h>(json: &'h [u8], key: &memchr::memmem::Finder<'_>) -> Option<&'h [u8]> {
+    let at = key.find(json)? + key.needle().len();
     let rest = json.get(at..)?;
     let end = memchr::memchr(b'"', rest)?;
     Some(&rest[..end])
