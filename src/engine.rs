@@ -105,9 +105,26 @@ pub fn scan_sinks<S: TallySink>(
         let f = &files[i as usize];
         (!looks_compressed(f), std::cmp::Reverse(f.len), i)
     });
+    // Each worker keeps one sink for the small files it reads whole ([`scan_whole`]); every
+    // other file gets sinks of its own, whose tallies come back to be merged.
     let mut tally = order
         .into_par_iter()
-        .map(|file_idx| scan_file(files, file_idx, new_sink, settings, progress))
+        .fold(
+            || (Tally::default(), None::<S>),
+            |(mut tally, mut shared), file_idx| {
+                let read = scan_file(files, file_idx, new_sink, settings, progress, &mut shared);
+                if let Some(file_tally) = read {
+                    tally += file_tally;
+                }
+                (tally, shared)
+            },
+        )
+        .map(|(mut tally, shared)| {
+            if let Some(mut sink) = shared {
+                tally += std::mem::take(sink.tally_mut());
+            }
+            tally
+        })
         .reduce(Tally::default, |mut a, b| {
             a += b;
             a
@@ -166,21 +183,38 @@ fn open(files: &[InputFile], file_idx: u32, progress: &ProgressFn) -> Result<Ope
 }
 
 /// Opens, reads and checks one file: the tally of its lines, with its problems.
+/// Reads one file: a small one whole into the worker's `shared` sink ([`scan_whole`], then
+/// `None`), any other into sinks of its own, whose merged tally is returned.
 fn scan_file<S: TallySink>(
     files: &[InputFile],
     file_idx: u32,
     new_sink: &(dyn Fn() -> S + Sync),
     settings: &ScanSettings,
     progress: &ProgressFn,
-) -> Tally {
+    shared: &mut Option<S>,
+) -> Option<Tally> {
     let opened = match open(files, file_idx, progress) {
         Ok(o) => o,
         Err(problem) => {
             let mut t = Tally::default();
             t.problems.push(problem);
-            return t;
+            return Some(t);
         }
     };
+    if let Opened::Windows { file, len } = &opened
+        && (1..source::MMAP_MIN.min(settings.chunk_size.max(1))).contains(len)
+        && scan_whole(
+            files,
+            file_idx,
+            (file, *len),
+            settings,
+            progress,
+            shared,
+            new_sink,
+        )
+    {
+        return None;
+    }
     let checked = opened.file().map(|(f, len)| (Arc::clone(f), len));
     let (mut tally, cut, len_now) = run(file_idx, opened, new_sink, settings, progress);
     if let Some((file, len)) = checked {
@@ -188,7 +222,55 @@ fn scan_file<S: TallySink>(
         let problems = file_checks(input, file_idx, (&file, len, len_now), &tally, cut);
         tally.problems.extend(problems);
     }
-    tally
+    Some(tally)
+}
+
+/// Reads a small file (one window, not mapped) whole into this thread's buffer and, when it
+/// is still as long as when opened, scans it into `shared`: a tally per file, merged later,
+/// cost more than such a file's lines (histogram pages built and added, samples copied for
+/// every group). Returns false, having counted nothing, when the read came up short or the
+/// file is shorter now: the caller then reads it the general way, which re-reads and reports.
+fn scan_whole<S: TallySink>(
+    files: &[InputFile],
+    file_idx: u32,
+    (file, len): (&File, u64),
+    settings: &ScanSettings,
+    progress: &ProgressFn,
+    shared: &mut Option<S>,
+    new_sink: &(dyn Fn() -> S + Sync),
+) -> bool {
+    let max_line = settings.max_line;
+    WINDOW_BUF.with_borrow_mut(|buf| {
+        let window = Window { lo: 0, hi: len };
+        let Ok(read) = source::read_window(file, len, window, max_line, false, buf) else {
+            return false;
+        };
+        let Some(len_now) = file.metadata().ok().map(|m| m.len()) else {
+            return false;
+        };
+        let WindowBytes::Buffered(range) = read.bytes else {
+            return false;
+        };
+        if read.short || len_now < len {
+            return false;
+        }
+        let sink = shared.get_or_insert_with(new_sink);
+        let t = sink.tally_mut();
+        let (lines, bytes, problems) = (t.input.lines, t.bytes, t.problems.len());
+        t.bytes += read.counted;
+        sink.scan_bytes(&buf[range], block_pos(file_idx, 0), 0, max_line);
+        progress(len);
+        // What this file gave, for the checks' messages.
+        let t = sink.tally_mut();
+        let mut this = Tally::default();
+        this.input.lines = t.input.lines - lines;
+        this.bytes = t.bytes - bytes;
+        this.problems = t.problems[problems..].to_vec();
+        let input = &files[file_idx as usize];
+        let found = file_checks(input, file_idx, (file, len, Some(len_now)), &this, false);
+        t.problems.extend(found);
+        true
+    })
 }
 
 /// Reads an opened file or stream; also says whether a window found the file cut, and the

@@ -59,11 +59,9 @@ impl Record<'_> {
                 &self.resp_header,
                 &[b"Blobstore-Tracer-Traceid", b"Traceid"],
             ),
-            Lookup::InHeader => {
-                json_string_value(&self.resp_header, &TRACE_KEYS[0])
-                    .or_else(|| json_string_value(&self.resp_header, &TRACE_KEYS[1]))
-                    .map(Cow::Borrowed)
-            }
+            Lookup::InHeader => json_string_value(&self.resp_header, &TRACE_KEYS[0])
+                .or_else(|| json_string_value(&self.resp_header, &TRACE_KEYS[1]))
+                .map(Cow::Borrowed),
         }
     }
 
