@@ -404,8 +404,13 @@ for v in "${VARIANTS[@]}"; do
       cmds=()
       add_floor "$glob"
       cmds+=("bsaudit" "$BSAUDIT report $dir --quiet$BS_THREADS")
-      # One thread, for the scaling figure (bsaudit / bsaudit -j1).
-      [[ $v == text && -z $THREADS ]] && cmds+=("bsaudit -j1" "$BSAUDIT report $dir --quiet --threads 1")
+      if [[ $v == text ]]; then
+        # One thread, for the scaling figure (bsaudit / bsaudit -j1).
+        [[ -z $THREADS ]] && cmds+=("bsaudit -j1" "$BSAUDIT report $dir --quiet --threads 1")
+        # What a grouping and a time filter cost on top of the default report.
+        cmds+=("bsaudit --by api,code" "$BSAUDIT report $dir --quiet$BS_THREADS --by api,code")
+        cmds+=("bsaudit --last 15m" "$BSAUDIT report $dir --quiet$BS_THREADS --last 15m")
+      fi
       cmds+=("mawk" "LC_ALL=C mawk -F'\t' '$AWK_PROG' $glob")
       cmds+=("gawk" "LC_ALL=C gawk -F'\t' '$AWK_PROG' $glob")
       if [[ -n $DUCKDB ]]; then
