@@ -241,7 +241,7 @@ fn walk(root: &Path, follow_links: bool, seen: &mut HashSet<(u64, u64)>, out: &m
         }
     }
     // Writer order: directory, then rotation index and offset, then name for the rest.
-    found.sort_by_key(|(path, _)| order_key(path));
+    found.sort_by_cached_key(|(path, _)| order_key(path));
     for (path, meta) in found {
         add_file(&path, &meta, false, seen, &mut out.files, &mut out.ignored);
     }
