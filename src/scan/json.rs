@@ -280,12 +280,13 @@ impl Index {
         carry: &mut u64,
     ) -> bool {
         let escaped = escaped_bytes(backslashes, carry);
-        debug_assert!(n < WORDS);
-        // SAFETY: n < WORDS: `fill` takes lines of at most FAST_MAX bytes, WORDS chunks.
-        unsafe {
-            self.quotes.get_unchecked_mut(n).write(quotes & !escaped);
-            self.backslashes.get_unchecked_mut(n).write(backslashes);
-        }
+        // `fill` takes lines of at most FAST_MAX bytes, WORDS chunks, so both words exist; a
+        // checked write costs one compare per 64 bytes and keeps this function sound alone.
+        let (Some(q), Some(b)) = (self.quotes.get_mut(n), self.backslashes.get_mut(n)) else {
+            return false;
+        };
+        q.write(quotes & !escaped);
+        b.write(backslashes);
         // `\"` and `\\` are the common escapes; anything else is checked byte by byte.
         let other = escaped & !quotes & !backslashes;
         other == 0 || other_escapes_ok(line, n * 64, other)
@@ -320,11 +321,15 @@ impl Index {
             return false;
         }
         let (first, last) = (from / 64, (to - 1) / 64);
-        debug_assert!(last < self.len);
+        if last >= self.len {
+            // Past the indexed line (callers never ask): "maybe", which sends the line to
+            // the full parser.
+            return true;
+        }
         let low = u64::MAX << (from % 64);
         let high = u64::MAX >> (63 - (to - 1) % 64);
-        // SAFETY (all three reads): `to` is within the line, so words up to `last` were
-        // written by `fill`.
+        // SAFETY (all three reads): words below `len` were written by `fill`, and
+        // `first <= last < len`.
         if first == last {
             return unsafe { self.backslashes[first].assume_init() } & low & high != 0;
         }
