@@ -182,8 +182,7 @@ fn open(files: &[InputFile], file_idx: u32, progress: &ProgressFn) -> Result<Ope
     })
 }
 
-/// Opens, reads and checks one file: the tally of its lines, with its problems.
-/// Reads one file: a small one whole into the worker's `shared` sink ([`scan_whole`], then
+/// Opens, reads and checks one file: a small one whole into the worker's `shared` sink ([`scan_whole`], then
 /// `None`), any other into sinks of its own, whose merged tally is returned.
 fn scan_file<S: TallySink>(
     files: &[InputFile],
@@ -256,16 +255,12 @@ fn scan_whole<S: TallySink>(
         }
         let sink = shared.get_or_insert_with(new_sink);
         let t = sink.tally_mut();
-        let (lines, bytes, problems) = (t.input.lines, t.bytes, t.problems.len());
+        let at_start = (t.input.lines, t.bytes);
         t.bytes += read.counted;
         sink.scan_bytes(&buf[range], block_pos(file_idx, 0), 0, max_line);
         progress(len);
-        // What this file gave, for the checks' messages.
         let t = sink.tally_mut();
-        let mut this = Tally::default();
-        this.input.lines = t.input.lines - lines;
-        this.bytes = t.bytes - bytes;
-        this.problems = t.problems[problems..].to_vec();
+        let this = file_part(t, file_idx, at_start);
         let input = &files[file_idx as usize];
         let found = file_checks(input, file_idx, (file, len, Some(len_now)), &this, false);
         t.problems.extend(found);
@@ -323,6 +318,22 @@ fn run<S: TallySink>(
             (tally, false, None)
         }
     }
+}
+
+/// What file `file_idx` gave to a tally that also holds other files, for the messages of the
+/// checks after reading it: its lines and bytes since `at_start` (the tally's lines and bytes
+/// before the file was read), and its problems.
+fn file_part(total: &Tally, file_idx: u32, at_start: (u64, u64)) -> Tally {
+    let mut this = Tally::default();
+    this.input.lines = total.input.lines - at_start.0;
+    this.bytes = total.bytes - at_start.1;
+    this.problems = total
+        .problems
+        .iter()
+        .filter(|p| p.file == file_idx)
+        .cloned()
+        .collect();
+    this
 }
 
 /// "12 lines (3.1 KiB) read": what a file gave, for problem messages.
@@ -761,16 +772,7 @@ pub fn scan_matches(
             break;
         }
         if let Some((file, len)) = checked {
-            // What was read of this file alone, for the messages.
-            let mut this = Tally::default();
-            this.input.lines = total.input.lines - lines_at_start;
-            this.bytes = total.bytes - bytes_at_start;
-            this.problems = total
-                .problems
-                .iter()
-                .filter(|p| p.file == file_idx)
-                .cloned()
-                .collect();
+            let this = file_part(&total, file_idx, (lines_at_start, bytes_at_start));
             let problems = file_checks(input, file_idx, (&file, len, None), &this, cut_seen);
             total.problems.extend(problems);
         }

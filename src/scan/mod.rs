@@ -73,11 +73,22 @@ pub trait LineSink {
     /// that only counts can read the fields and skip building the record.
     #[inline(always)]
     fn text_record(&mut self, pos: LinePos, raw: &[u8], fields: &text::Fields<'_, '_>) {
-        // Every field of the record borrows the line: dropping it frees nothing, so it is not
-        // dropped (the drop glue walks every `Cow`).
-        let outcome = std::mem::ManuallyDrop::new(Outcome::Record(fields.record()));
-        self.line(pos, raw, &outcome);
+        record_line(self, pos, raw, fields);
     }
+}
+
+/// Hands a checked text record to `sink` as [`LineSink::line`] with [`Outcome::Record`].
+#[inline(always)]
+pub fn record_line<S: LineSink + ?Sized>(
+    sink: &mut S,
+    pos: LinePos,
+    raw: &[u8],
+    fields: &text::Fields<'_, '_>,
+) {
+    // Every field of the record borrows the line: dropping it frees nothing, so it is not
+    // dropped (the drop glue walks every `Cow`).
+    let outcome = std::mem::ManuallyDrop::new(Outcome::Record(fields.record()));
+    sink.line(pos, raw, &outcome);
 }
 
 /// Classifies one line, given without its LF. `is_tail` marks the unterminated last line of a

@@ -193,6 +193,18 @@ pub(crate) struct Counted {
     pub resp_len: u64,
 }
 
+impl Counted {
+    /// The counted numbers of a record.
+    #[inline(always)]
+    pub(crate) fn of(rec: &Record<'_>) -> Counted {
+        Counted {
+            start_ns: rec.start_ns,
+            duration_us: rec.duration_us,
+            resp_len: rec.resp_len,
+        }
+    }
+}
+
 impl Default for GroupStats {
     fn default() -> Self {
         GroupStats {
@@ -232,12 +244,7 @@ impl GroupStats {
 
     #[inline]
     pub(crate) fn add(&mut self, rec: &Record<'_>, pos: LinePos, rank: u32) {
-        let counted = Counted {
-            start_ns: rec.start_ns,
-            duration_us: rec.duration_us,
-            resp_len: rec.resp_len,
-        };
-        self.add_counted(counted, pos, rank, || Sample::of(rec, pos, rank));
+        self.add_counted(Counted::of(rec), pos, rank, || Sample::of(rec, pos, rank));
     }
 
     /// Counts a record from the numbers it is counted by; `sample` builds its sample, only

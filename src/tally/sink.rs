@@ -86,12 +86,7 @@ impl<'s> Tallier<'s> {
     /// Counts one kept record.
     #[inline]
     fn add_record(&mut self, rec: &Record<'_>, pos: LinePos) {
-        let counted = Counted {
-            start_ns: rec.start_ns,
-            duration_us: rec.duration_us,
-            resp_len: rec.resp_len,
-        };
-        let at = self.count(&rec.service, rec.code, counted, pos, |rank| {
+        let at = self.count(&rec.service, rec.code, Counted::of(rec), pos, |rank| {
             Sample::of(rec, pos, rank)
         });
         if let Some(dims) = &self.spec.dims
@@ -226,9 +221,7 @@ impl LineSink for Tallier<'_> {
     #[inline(always)]
     fn text_record(&mut self, pos: LinePos, raw: &[u8], f: &Fields<'_, '_>) {
         if !self.counts_only {
-            // The record borrows the line: nothing to drop (see `LineSink::text_record`).
-            let outcome = std::mem::ManuallyDrop::new(Outcome::Record(f.record()));
-            self.line_kept(pos, raw, &outcome);
+            crate::scan::record_line(self, pos, raw, f);
             return;
         }
         let input = &mut self.tally.input;
