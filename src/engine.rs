@@ -140,11 +140,7 @@ fn plan(files: &[InputFile], since_ns: Option<i64>) -> (Vec<u32>, Vec<FileProble
     let mut order = Vec::new();
     let mut skipped = Vec::new();
     for (i, f) in files.iter().enumerate() {
-        let modified_ns = f
-            .modified
-            .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
-            .and_then(|d| i64::try_from(d.as_nanos()).ok());
-        match (since_ns, modified_ns) {
+        match (since_ns, modified_ns(f)) {
             (Some(since), Some(m)) if m < since && !f.newest_in_dir && f.regular => {
                 skipped.push(FileProblem {
                     file: i as u32,
@@ -156,6 +152,13 @@ fn plan(files: &[InputFile], since_ns: Option<i64>) -> (Vec<u32>, Vec<FileProble
         }
     }
     (order, skipped)
+}
+
+/// When a file was last written, in nanoseconds since the epoch, as listed.
+fn modified_ns(f: &InputFile) -> Option<i64> {
+    f.modified
+        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())
 }
 
 fn looks_compressed(f: &InputFile) -> bool {
@@ -570,41 +573,64 @@ fn stream_problem(file_idx: u32, lines: u64, bytes: u64, e: &std::io::Error) -> 
     }
 }
 
-/// The newest record start time found in the last bytes of each plain file: a cheap estimate
+/// The newest record start time found in the last bytes of the plain files: a cheap estimate
 /// of the newest record of the input (records are written in about start order), used to
 /// place a relative window before the scan. The scan then checks it.
+///
+/// Not every file's tail is read: a record is written after it starts, so a file last written
+/// before the estimate so far cannot hold a newer start. The newest file of each directory is
+/// read first; of the rest, only those written at or after what those gave (or of unknown
+/// time). On rotated logs that is one tail per directory, where reading every tail had cost
+/// more than the scan itself on a tree of many small files.
 pub fn newest_estimate(files: &[InputFile], max_line: usize) -> Option<i64> {
+    let plain = |f: &&InputFile| matches!(f.kind, InputKind::Path(_)) && !looks_compressed(f);
+    let (first, rest): (Vec<&InputFile>, Vec<&InputFile>) =
+        files.iter().filter(plain).partition(|f| f.newest_in_dir);
+    let newest_of = |batch: &[&InputFile]| -> Option<i64> {
+        batch
+            .par_iter()
+            .filter_map(|f| newest_in_tail(f, max_line))
+            .max()
+    };
+    let so_far = newest_of(&first);
+    let later: Vec<&InputFile> = rest
+        .into_iter()
+        .filter(|f| match (so_far, modified_ns(f)) {
+            (Some(best), Some(m)) => m >= best,
+            _ => true,
+        })
+        .collect();
+    so_far.max(newest_of(&later))
+}
+
+/// The newest record start in the last 256 KiB of a plain file, if any.
+fn newest_in_tail(f: &InputFile, max_line: usize) -> Option<i64> {
     const TAIL: u64 = 256 * 1024;
-    files
-        .par_iter()
-        .filter_map(|f| {
-            let InputKind::Path(path) = &f.kind else {
-                return None;
-            };
-            let file = File::open(path).ok()?;
-            let len = file.metadata().ok()?.len();
-            let mut head = [0u8; 4];
-            let got = source::read_at_full(&file, &mut head, 0).ok()?;
-            if source::sniff(&head[..got]) != source::Compression::Plain {
-                return None;
-            }
-            let from = len.saturating_sub(TAIL);
-            let mut buf = vec![0u8; (len - from) as usize];
-            let got = source::read_at_full(&file, &mut buf, from).ok()?;
-            buf.truncate(got);
-            // Skip the first, probably cut, line unless the tail is the whole file.
-            let start = if from == 0 {
-                0
-            } else {
-                memchr::memchr(b'\n', &buf).map_or(buf.len(), |at| at + 1)
-            };
-            buf[start..]
-                .split(|&b| b == b'\n')
-                .filter_map(|line| match crate::scan::classify(line, false, max_line) {
-                    Outcome::Record(rec) => Some(rec.start_ns),
-                    _ => None,
-                })
-                .max()
+    let InputKind::Path(path) = &f.kind else {
+        return None;
+    };
+    let file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut head = [0u8; 4];
+    let got = source::read_at_full(&file, &mut head, 0).ok()?;
+    if source::sniff(&head[..got]) != source::Compression::Plain {
+        return None;
+    }
+    let from = len.saturating_sub(TAIL);
+    let mut buf = vec![0u8; (len - from) as usize];
+    let got = source::read_at_full(&file, &mut buf, from).ok()?;
+    buf.truncate(got);
+    // Skip the first, probably cut, line unless the tail is the whole file.
+    let start = if from == 0 {
+        0
+    } else {
+        memchr::memchr(b'\n', &buf).map_or(buf.len(), |at| at + 1)
+    };
+    buf[start..]
+        .split(|&b| b == b'\n')
+        .filter_map(|line| match crate::scan::classify(line, false, max_line) {
+            Outcome::Record(rec) => Some(rec.start_ns),
+            _ => None,
         })
         .max()
 }
@@ -874,6 +900,33 @@ mod tests {
         let (tally, _, _) = run(0, opened, &new_sink, &settings, &progress);
         assert_eq!(tally.input.records, 100);
         assert_eq!(out.into_inner().expect("lock"), 100);
+    }
+
+    /// A file last written before the estimate from the newest files is not read: a record
+    /// is written after it starts, so such a file cannot hold a newer one. (This one does, to
+    /// show it was passed over; real files cannot.)
+    #[test]
+    fn newest_estimate_passes_over_files_written_before_it() {
+        use std::time::{Duration, SystemTime};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rec = |t: u64| format!("REQ\tPROXY\t{t}\tPOST\t/v\t\t\t200\t\t\t0\t12\n");
+        let at = |secs: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+        let write = |name: &str, text: String, modified: SystemTime| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("write");
+            let f = File::options().write(true).open(&path).expect("open");
+            f.set_modified(modified).expect("set mtime");
+        };
+        write("0-0", rec(1_764_000_900), at(1_764_000_050));
+        write("1-0", rec(1_764_000_300), at(1_764_000_400));
+        write("2-0", rec(1_764_000_200), at(1_764_000_500));
+        let found = discover(&[InputKind::Path(dir.path().to_path_buf())], false);
+        // 2-0 is the newest (200); 1-0 was written at 400, after that, so it is read (300);
+        // 0-0 was written at 50, before both, so its 900 is never seen.
+        assert_eq!(
+            newest_estimate(&found.files, 1 << 20),
+            Some(1_764_000_300_000_000_000)
+        );
     }
 
     #[test]
