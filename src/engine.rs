@@ -155,7 +155,7 @@ fn plan(files: &[InputFile], since_ns: Option<i64>) -> (Vec<u32>, Vec<FileProble
 }
 
 /// When a file was last written, in nanoseconds since the epoch, as listed.
-fn modified_ns(f: &InputFile) -> Option<i64> {
+pub fn modified_ns(f: &InputFile) -> Option<i64> {
     f.modified
         .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
         .and_then(|d| i64::try_from(d.as_nanos()).ok())

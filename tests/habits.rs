@@ -437,3 +437,51 @@ fn completions_and_manual_pages_are_generated() {
     assert!(out.contains("now\\-15m"), "{out}");
     assert_eq!(run(&["man", "bogus"]).0, 2);
 }
+
+/// `--last` over compressed archives only (no plain tail to estimate the newest record from):
+/// the first pass decodes the newest file of the directory, then only files written after the
+/// newest record it found (`engine::newest_estimate`'s rule, unit-tested there). The count
+/// matches the same window given as an absolute time.
+#[test]
+fn last_over_archives_counts_from_their_newest_record() {
+    use std::io::Write;
+    use std::time::{Duration, SystemTime};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gz = |name: &str, starts: &[u64], written: u64| {
+        let path = dir.path().join(name);
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).expect("create"),
+            flate2::Compression::fast(),
+        );
+        for t in starts {
+            writeln!(enc, "REQ\tPROXY\t{t}\tPOST\t/v\t\t\t200\t\t\t0\t12").expect("write");
+        }
+        enc.finish().expect("finish");
+        let f = std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .expect("open");
+        f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(written))
+            .expect("mtime");
+    };
+    let base = 1_764_000_000;
+    gz("0-0.gz", &[base, base + 200, base + 400], base + 500);
+    gz(
+        "1-0.gz",
+        &(0..60).map(|i| base + 1_000 + i * 10).collect::<Vec<_>>(),
+        base + 1_600,
+    );
+    let path = dir.path().to_str().expect("utf-8 path");
+    let kept = |extra: &[&str]| {
+        let mut args = vec!["report", path, "--all", "--format", "json", "-q"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run(&args);
+        let r: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        (code, r["input"]["records"].as_u64().expect("records"))
+    };
+    // The newest record of 1-0.gz is base+1590; the last 100 s are base+1490.. : 11 records.
+    assert_eq!(kept(&["--last", "100s"]), (0, 11));
+    let since = jiff::Timestamp::from_second(base as i64 + 1_490).expect("time");
+    assert_eq!(kept(&["--since", &since.to_string()]), (0, 11));
+    assert_eq!(kept(&[]), (0, 63));
+}

@@ -9,7 +9,7 @@ use crate::dims::Dim;
 use crate::engine::{self, ProgressFn};
 use crate::error::Error;
 use crate::filter::Filter;
-use crate::input::discover::{self, Discovery, InputKind};
+use crate::input::discover::{self, Discovery, InputFile, InputKind};
 use crate::render;
 use crate::summary::{self, FilterScope, Scope, Summary, build::from_tally};
 use crate::tally::{Tally, TallySpec};
@@ -345,11 +345,31 @@ fn first_pass_newest(
 ) -> Result<Option<i64>, Error> {
     let quiet: ProgressFn = Arc::new(|_| {});
     let all = spec(Filter::default());
-    let tally = with_pool(common.threads, || {
-        engine::scan(&found.files, &all, &common.scan, &quiet)
-    })?;
-    let newest = tally.input.newest_any_ns;
-    Ok((newest != i64::MIN).then_some(newest))
+    let newest_of = |files: &[InputFile]| -> Result<Option<i64>, Error> {
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let tally = with_pool(common.threads, || {
+            engine::scan(files, &all, &common.scan, &quiet)
+        })?;
+        let newest = tally.input.newest_any_ns;
+        Ok((newest != i64::MIN).then_some(newest))
+    };
+    // The newest file of each directory first; then only the files written at or after the
+    // newest record those hold (a record is written after it starts, so an older file cannot
+    // hold a newer one): on a tree of compressed archives, one file per directory is decoded
+    // rather than all of them.
+    let (first, rest): (Vec<InputFile>, Vec<InputFile>) =
+        found.files.iter().cloned().partition(|f| f.newest_in_dir);
+    let so_far = newest_of(&first)?;
+    let later: Vec<InputFile> = rest
+        .into_iter()
+        .filter(|f| match (so_far, engine::modified_ns(f)) {
+            (Some(best), Some(m)) => m >= best,
+            _ => true,
+        })
+        .collect();
+    Ok(so_far.max(newest_of(&later)?))
 }
 
 /// Scans with the window placed; when a relative window was placed from an estimate, checks
