@@ -166,7 +166,12 @@ fn looks_compressed(f: &InputFile) -> bool {
 }
 
 fn open(files: &[InputFile], file_idx: u32, progress: &ProgressFn) -> Result<Opened, FileProblem> {
-    source::open(&files[file_idx as usize], progress.clone()).map_err(|e| match e {
+    source::open(&files[file_idx as usize], progress.clone()).map_err(|e| open_problem(file_idx, e))
+}
+
+/// What a file that could not be opened is reported as.
+fn open_problem(file_idx: u32, e: OpenError) -> FileProblem {
+    match e {
         OpenError::Vanished => FileProblem {
             file: file_idx,
             kind: ProblemKind::Vanished,
@@ -182,7 +187,7 @@ fn open(files: &[InputFile], file_idx: u32, progress: &ProgressFn) -> Result<Ope
             kind: ProblemKind::Skipped,
             message: crate::input::discover::io_reason(&e),
         },
-    })
+    }
 }
 
 /// Opens, reads and checks one file: a small one whole into the worker's `shared` sink ([`scan_whole`], then
@@ -195,17 +200,21 @@ fn scan_file<S: TallySink>(
     progress: &ProgressFn,
     shared: &mut Option<S>,
 ) -> Option<Tally> {
-    let opened = match open(files, file_idx, progress) {
+    // A small plain file (one window, not mapped) is read whole by the open itself.
+    let below = source::MMAP_MIN.min(settings.chunk_size.max(1));
+    let opened = WINDOW_BUF.with_borrow_mut(|buf| {
+        source::open_whole(&files[file_idx as usize], progress.clone(), below, buf)
+    });
+    let (opened, whole) = match opened {
         Ok(o) => o,
-        Err(problem) => {
+        Err(e) => {
             let mut t = Tally::default();
-            t.problems.push(problem);
+            t.problems.push(open_problem(file_idx, e));
             return Some(t);
         }
     };
-    if let Opened::Windows { file, len } = &opened
-        && (1..source::MMAP_MIN.min(settings.chunk_size.max(1))).contains(len)
-        && scan_whole(
+    if whole && let Opened::Windows { file, len } = &opened {
+        scan_whole(
             files,
             file_idx,
             (file, *len),
@@ -213,8 +222,7 @@ fn scan_file<S: TallySink>(
             progress,
             shared,
             new_sink,
-        )
-    {
+        );
         return None;
     }
     let checked = opened.file().map(|(f, len)| (Arc::clone(f), len));
@@ -227,11 +235,9 @@ fn scan_file<S: TallySink>(
     Some(tally)
 }
 
-/// Reads a small file (one window, not mapped) whole into this thread's buffer and, when it
-/// is still as long as when opened, scans it into `shared`: a tally per file, merged later,
-/// cost more than such a file's lines (histogram pages built and added, samples copied for
-/// every group). Returns false, having counted nothing, when the read came up short or the
-/// file is shorter now: the caller then reads it the general way, which re-reads and reports.
+/// Scans a small plain file that [`source::open_whole`] read whole into this thread's buffer
+/// into `shared`: a tally per file, merged later, cost more than such a file's lines
+/// (histogram pages built and added, samples copied for every group).
 fn scan_whole<S: TallySink>(
     files: &[InputFile],
     file_idx: u32,
@@ -240,35 +246,25 @@ fn scan_whole<S: TallySink>(
     progress: &ProgressFn,
     shared: &mut Option<S>,
     new_sink: &(dyn Fn() -> S + Sync),
-) -> bool {
+) {
     let max_line = settings.max_line;
     WINDOW_BUF.with_borrow_mut(|buf| {
-        let window = Window { lo: 0, hi: len };
-        let Ok(read) = source::read_window(file, len, window, max_line, false, buf) else {
-            return false;
-        };
-        let Some(len_now) = file.metadata().ok().map(|m| m.len()) else {
-            return false;
-        };
-        let WindowBytes::Buffered(range) = read.bytes else {
-            return false;
-        };
-        if read.short || len_now < len {
-            return false;
-        }
         let sink = shared.get_or_insert_with(new_sink);
         let t = sink.tally_mut();
         let at_start = (t.input.lines, t.bytes);
-        t.bytes += read.counted;
-        sink.scan_bytes(&buf[range], block_pos(file_idx, 0), 0, max_line);
+        t.bytes += len;
+        sink.scan_bytes(buf, block_pos(file_idx, 0), 0, max_line);
         progress(len);
         let t = sink.tally_mut();
         let this = file_part(t, file_idx, at_start);
         let input = &files[file_idx as usize];
-        let found = file_checks(input, file_idx, (file, len, Some(len_now)), &this, false);
+        // One read returned every byte the file had when opened, so it was not truncated
+        // while it was read (a cut during the read makes the read short, and the general
+        // path then reads and reports it); what is asked after reading is only whether its
+        // path still names it.
+        let found = file_checks(input, file_idx, (file, len, Some(len)), &this, false);
         t.problems.extend(found);
-        true
-    })
+    });
 }
 
 /// Reads an opened file or stream; also says whether a window found the file cut, and the

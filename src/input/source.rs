@@ -103,8 +103,32 @@ pub enum OpenError {
 /// Opens an input and decides how to read it. Streams report raw bytes read to `on_read`.
 /// A file is opened only if it is still the file that was listed (same device and inode).
 pub fn open(input: &InputFile, on_read: OnRead) -> Result<Opened, OpenError> {
+    open_inner(input, on_read, None).map(|(opened, _)| opened)
+}
+
+/// [`open`], and a whole file of 1 to `below - 1` bytes (not a byte range) is read into `buf`
+/// by the read that tells a compressed file from a plain one, rather than by a read of its
+/// first bytes and a second of all of them. Says whether `buf` then holds the whole of a
+/// plain file, as many bytes as it had when opened: for a file of 100 KiB that saves one
+/// system call in eight.
+pub fn open_whole(
+    input: &InputFile,
+    on_read: OnRead,
+    below: u64,
+    buf: &mut Vec<u8>,
+) -> Result<(Opened, bool), OpenError> {
+    open_inner(input, on_read, Some((below, buf)))
+}
+
+fn open_inner(
+    input: &InputFile,
+    on_read: OnRead,
+    whole: Option<(u64, &mut Vec<u8>)>,
+) -> Result<(Opened, bool), OpenError> {
     let path = match &input.kind {
-        InputKind::Stdin => return stream(Counting::boxed(io::stdin(), on_read), None, None),
+        InputKind::Stdin => {
+            return stream(Counting::boxed(io::stdin(), on_read), None, None).map(|o| (o, false));
+        }
         InputKind::Path(p) => p,
     };
     let file = File::open(path).map_err(|e| match e.kind() {
@@ -127,18 +151,34 @@ pub fn open(input: &InputFile, on_read: OnRead) -> Result<Opened, OpenError> {
         return Err(OpenError::Replaced("no longer a regular file".to_string()));
     }
     let len = meta.len();
-    let mut head = [0u8; 4];
-    let got = read_at_full(&file, &mut head, 0).map_err(OpenError::Io)?;
-    let compression = sniff(&head[..got]);
+    let (compression, filled) = match whole {
+        Some((below, buf)) if input.range.is_none() && (1..below).contains(&len) => {
+            buf.clear();
+            read_at_into(&file, buf, len as usize, 0).map_err(OpenError::Io)?;
+            let compression = sniff(&buf[..buf.len().min(4)]);
+            (
+                compression,
+                buf.len() as u64 == len && compression == Compression::Plain,
+            )
+        }
+        _ => {
+            let mut head = [0u8; 4];
+            let got = read_at_full(&file, &mut head, 0).map_err(OpenError::Io)?;
+            (sniff(&head[..got]), false)
+        }
+    };
     let file = Arc::new(file);
     if compression == Compression::Plain
         && let Some((0, end)) = input.range
     {
         // A file read from its start up to a line end: windows, as for a whole file.
-        return Ok(Opened::Windows {
-            file,
-            len: end.min(len),
-        });
+        return Ok((
+            Opened::Windows {
+                file,
+                len: end.min(len),
+            },
+            false,
+        ));
     }
     if compression == Compression::Plain
         && let Some((start, end)) = input.range
@@ -154,10 +194,11 @@ pub fn open(input: &InputFile, on_read: OnRead) -> Result<Opened, OpenError> {
             Counting::boxed(reader, on_read),
             Some(Compression::Plain),
             Some((file, end)),
-        );
+        )
+        .map(|o| (o, false));
     }
     if compression == Compression::Plain {
-        return Ok(Opened::Windows { file, len });
+        return Ok((Opened::Windows { file, len }, filled));
     }
     // Compressed: one stream, never past the length at open.
     stream(
@@ -165,6 +206,7 @@ pub fn open(input: &InputFile, on_read: OnRead) -> Result<Opened, OpenError> {
         Some(compression),
         Some((file, len)),
     )
+    .map(|o| (o, false))
 }
 
 /// What changed about a file while it was read.
@@ -700,6 +742,50 @@ mod tests {
         assert_eq!(sniff(&[0x28, 0xb5, 0x2f, 0xfd]), Compression::Zstd);
         assert_eq!(sniff(b"REQ\t"), Compression::Plain);
         assert_eq!(sniff(b""), Compression::Plain);
+    }
+
+    /// `open_whole` reads a small plain file whole in the read that sniffs it, and leaves
+    /// compressed files, byte ranges and files at or above the bound to the general path.
+    #[test]
+    fn open_whole_reads_only_small_plain_files_whole() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = b"REQ\tPROXY\t1764000000\tPOST\t/v\t\t\t200\t\t\t0\t12\n".repeat(10);
+        let plain = dir.path().join("0-0");
+        std::fs::write(&plain, &text).expect("write");
+        let gz = dir.path().join("1-0.gz");
+        let mut enc = flate2::write::GzEncoder::new(
+            File::create(&gz).expect("create"),
+            flate2::Compression::fast(),
+        );
+        enc.write_all(&text).expect("compress");
+        enc.finish().expect("finish");
+        let found = crate::input::discover::discover(&[InputKind::Path(dir.path().into())], false);
+        let input = |name: &str| {
+            let f = found.files.iter().find(|f| f.display.ends_with(name));
+            f.expect("listed").clone()
+        };
+        let quiet: OnRead = Arc::new(|_| {});
+        let mut buf = Vec::new();
+        let mut open_it = |input: &InputFile, below: u64| {
+            let (opened, whole) = open_whole(input, quiet.clone(), below, &mut buf).expect("opens");
+            let read = whole.then(|| buf.clone());
+            (
+                matches!(opened, Opened::Windows { .. }),
+                read.is_some_and(|b| b == text),
+            )
+        };
+        assert_eq!(open_it(&input("0-0"), 1 << 20), (true, true));
+        // At or above the bound, the file is left to windows.
+        let len = text.len() as u64;
+        assert_eq!(open_it(&input("0-0"), len), (true, false));
+        assert_eq!(open_it(&input("0-0"), len + 1), (true, true));
+        // Compressed: a stream, not taken as text.
+        assert_eq!(open_it(&input("1-0.gz"), 1 << 20), (false, false));
+        // A byte range (an incremental run's new bytes) is never read whole here.
+        let mut ranged = input("0-0");
+        ranged.range = Some((0, len / 2));
+        assert_eq!(open_it(&ranged, 1 << 20), (true, false));
     }
 
     #[test]
