@@ -190,7 +190,22 @@ fn what_a_summary_cannot_answer_is_refused_with_a_reason() {
         ),
         (vec!["report", &b, "--api", "shard.get"], "re-summarize"),
         (vec!["report", &b, "--bucket", "90s"], "do not divide"),
-        (vec!["lines", &b], "holds counts, not lines"),
+        (
+            vec!["lines", &b],
+            "holds counts, not lines; give `lines` the logs",
+        ),
+        (
+            vec!["trace", "abc", &b],
+            "holds counts, not records; give `trace` the logs",
+        ),
+        (
+            vec!["hops", &b],
+            "holds counts, not Trace-Logs; give `hops` the logs",
+        ),
+        (
+            vec!["export", "--format", "ndjson", "--output", "-", &b],
+            "holds counts, not records; give `export` the logs",
+        ),
     ] {
         let (code, _, stderr) = run(&args);
         assert_eq!(code, 2, "{args:?}");

@@ -16,9 +16,8 @@ use crate::report::InputHealth;
 use crate::scan::{Outcome as Line, classify};
 use crate::summary::build::from_tally;
 use crate::summary::{FilterScope, Scope};
-use crate::tally::TallySpec;
 
-use super::gather::{file_rank, prepare, resolve_window};
+use super::gather::{logs_only, ordered_spec};
 use super::{
     Outcome, explain_unmatched, no_records, progress_for, summary_line, warn, warn_malformed,
     warn_problems, with_pool,
@@ -149,20 +148,8 @@ fn is_stdout(path: &Path) -> bool {
 }
 
 pub(super) fn run(c: ExportConfig) -> Result<Outcome, Error> {
-    let (found, summaries) = prepare(&c.common)?;
-    if let Some((name, _)) = summaries.first() {
-        return Err(Error::Usage(format!(
-            "{name} is a summary: it holds counts, not records; give `export` the logs"
-        )));
-    }
-    let rank = file_rank(&found);
-    let spec = |filter| TallySpec {
-        filter,
-        file_rank: rank.clone(),
-        ..TallySpec::default()
-    };
-    let filter = resolve_window(&c.common, &found, &spec, None)?;
-    let spec = spec(filter);
+    let found = logs_only(&c.common, "export", "records")?;
+    let spec = ordered_spec(&c.common, &found)?;
     let per_file = c.output.is_dir();
     let mut target = Target {
         dir: per_file.then(|| c.output.clone()),

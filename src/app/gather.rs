@@ -295,6 +295,31 @@ fn describe_filter(f: &FilterScope) -> String {
     }
 }
 
+/// Lists the inputs of a command that reads records, which a summary file does not hold:
+/// one among the inputs is a usage error saying what `command` needs instead.
+pub(super) fn logs_only(common: &Common, command: &str, needs: &str) -> Result<Discovery, Error> {
+    let (found, summaries) = prepare(common)?;
+    if let Some((name, _)) = summaries.first() {
+        return Err(Error::Usage(format!(
+            "{name} is a summary: it holds counts, not {needs}; give `{command}` the logs"
+        )));
+    }
+    Ok(found)
+}
+
+/// The spec of a pass that hands out records in input order (`lines`, `export`): the window
+/// placed first (a relative one may cost a first pass), samples ranked by display path.
+pub(super) fn ordered_spec(common: &Common, found: &Discovery) -> Result<TallySpec, Error> {
+    let rank = file_rank(found);
+    let spec = |filter| TallySpec {
+        filter,
+        file_rank: rank.clone(),
+        ..TallySpec::default()
+    };
+    let filter = resolve_window(common, found, &spec, None)?;
+    Ok(spec(filter))
+}
+
 /// Each file's place in the order of display paths, for sample ties.
 pub(super) fn file_rank(found: &Discovery) -> Vec<u32> {
     let mut order: Vec<u32> = (0..found.files.len() as u32).collect();

@@ -14,7 +14,7 @@ use crate::summary::build::from_tally;
 use crate::summary::{FilterScope, Scope};
 use crate::tally::{Tally, TallySpec};
 
-use super::gather::{prepare, resolve_window, windowed};
+use super::gather::{logs_only, resolve_window, windowed};
 use super::trace::worker_failed;
 use super::{
     Outcome, no_records, progress_for, summary_line, warn_malformed, warn_problems, with_pool,
@@ -23,12 +23,7 @@ use super::{
 
 /// Runs `hops`.
 pub(super) fn run(c: HopsConfig) -> Result<Outcome, Error> {
-    let (found, summaries) = prepare(&c.common)?;
-    if let Some((name, _)) = summaries.first() {
-        return Err(Error::Usage(format!(
-            "{name} is a summary: it holds counts, not Trace-Logs; give `hops` the logs"
-        )));
-    }
+    let found = logs_only(&c.common, "hops", "Trace-Logs")?;
     let spec = |filter| TallySpec {
         filter,
         ..TallySpec::default()

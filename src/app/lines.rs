@@ -10,30 +10,16 @@ use crate::render;
 use crate::report::InputHealth;
 use crate::summary::build::from_tally;
 use crate::summary::{FilterScope, Scope};
-use crate::tally::TallySpec;
 
-use super::gather::{file_rank, prepare, resolve_window};
+use super::gather::{logs_only, ordered_spec};
 use super::{
     Outcome, explain_unmatched, no_records, progress_for, summary_line, warn_malformed,
     warn_problems, with_pool,
 };
 
 pub(super) fn run(c: LinesConfig) -> Result<Outcome, Error> {
-    let (found, summaries) = prepare(&c.common)?;
-    if let Some((name, _)) = summaries.first() {
-        return Err(Error::Usage(format!(
-            "{name} is a summary: it holds counts, not lines; give `lines` the logs"
-        )));
-    }
-    let rank = file_rank(&found);
-    let spec = |filter| TallySpec {
-        filter,
-        file_rank: rank.clone(),
-        ..TallySpec::default()
-    };
-    // The window must be placed before the ordered pass; a relative one costs a first pass.
-    let filter = resolve_window(&c.common, &found, &spec, None)?;
-    let spec = spec(filter);
+    let found = logs_only(&c.common, "lines", "lines")?;
+    let spec = ordered_spec(&c.common, &found)?;
     // Unlocked: the writer moves to the pool's thread. Raw lines go to a pipe byte for byte;
     // on a terminal their control bytes are shown escaped (JSON escapes its own).
     let buffered = BufWriter::with_capacity(64 * 1024, io::stdout());

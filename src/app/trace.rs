@@ -9,19 +9,14 @@ use crate::render;
 use crate::tally::TallySpec;
 use crate::trace::{Found, Needles, TraceSink};
 
-use super::gather::{prepare, resolve_window};
+use super::gather::{logs_only, resolve_window};
 use super::hops::health_of;
 use super::{Outcome, progress_for, warn, warn_problems, with_pool, write_stdout};
 
 /// Runs `trace`. A relative window is placed from the newest record estimated from the files'
 /// ends: the search does not parse every line, so it cannot check the estimate.
 pub(super) fn run(c: TraceConfig) -> Result<Outcome, Error> {
-    let (found, summaries) = prepare(&c.common)?;
-    if let Some((name, _)) = summaries.first() {
-        return Err(Error::Usage(format!(
-            "{name} is a summary: it holds counts, not records; give `trace` the logs"
-        )));
-    }
+    let found = logs_only(&c.common, "trace", "records")?;
     let spec = |filter| TallySpec {
         filter,
         ..TallySpec::default()
