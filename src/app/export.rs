@@ -12,12 +12,9 @@ use crate::engine;
 use crate::error::Error;
 use crate::export::{self, Origin, Row};
 use crate::output::AtomicFile;
-use crate::report::InputHealth;
 use crate::scan::{Outcome as Line, classify};
-use crate::summary::build::from_tally;
-use crate::summary::{FilterScope, Scope};
 
-use super::gather::{logs_only, ordered_spec};
+use super::gather::{logs_only, ordered_spec, pass_summary};
 use super::{
     Outcome, explain_unmatched, no_records, progress_for, summary_line, warn, warn_malformed,
     warn_problems, with_pool,
@@ -222,15 +219,7 @@ pub(super) fn run(c: ExportConfig) -> Result<Outcome, Error> {
         None => (None, 0),
     };
     let written = target.written + single_rows;
-    let scope = Scope {
-        by: crate::dims::Dims::default_pair().list().to_vec(),
-        errors_only: true,
-        bucket_ns: spec.bucket_ns,
-        max_groups: spec.max_groups,
-        filter: FilterScope::of(&spec.filter),
-    };
-    let summary = from_tally(&mut tally, &found, &c.common.node, scope);
-    let health = InputHealth::of(&summary.input, false);
+    let (summary, health) = pass_summary(&mut tally, &found, &c.common, &spec.filter);
     warn_problems(&health, &found);
     warn_malformed(&tally, &found);
     if health.records == 0 && health.filtered_out == 0 {

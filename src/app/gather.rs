@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::filter::Filter;
 use crate::input::discover::{self, Discovery, InputFile, InputKind};
 use crate::render;
+use crate::report::InputHealth;
 use crate::summary::{self, FilterScope, Scope, Summary, build::from_tally};
 use crate::tally::{Tally, TallySpec};
 
@@ -318,6 +319,28 @@ pub(super) fn ordered_spec(common: &Common, found: &Discovery) -> Result<TallySp
     };
     let filter = resolve_window(common, found, &spec, None)?;
     Ok(spec(filter))
+}
+
+/// The summary of a pass that handed records out rather than grouping them (`lines`,
+/// `export`, `trace`, `hops`), at the default scope, and the input health read from it: what
+/// those commands need for the health line and their checks.
+pub(super) fn pass_summary(
+    tally: &mut Tally,
+    found: &Discovery,
+    common: &Common,
+    filter: &Filter,
+) -> (Summary, InputHealth) {
+    let defaults = TallySpec::default();
+    let scope = Scope {
+        by: crate::dims::Dims::default_pair().list().to_vec(),
+        errors_only: true,
+        bucket_ns: defaults.bucket_ns,
+        max_groups: defaults.max_groups,
+        filter: FilterScope::of(filter),
+    };
+    let summary = from_tally(tally, found, &common.node, scope);
+    let health = InputHealth::of(&summary.input, false);
+    (summary, health)
 }
 
 /// Each file's place in the order of display paths, for sample ties.

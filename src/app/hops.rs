@@ -3,18 +3,14 @@
 
 use std::sync::Mutex;
 
-use crate::config::{Common, HopsConfig};
+use crate::config::HopsConfig;
 use crate::engine;
 use crate::error::Error;
 use crate::hops::{DiskIndex, DiskIndexSink, HopSink, Hops};
-use crate::input::discover::Discovery;
 use crate::render;
-use crate::report::InputHealth;
-use crate::summary::build::from_tally;
-use crate::summary::{FilterScope, Scope};
-use crate::tally::{Tally, TallySpec};
+use crate::tally::TallySpec;
 
-use super::gather::{logs_only, resolve_window, windowed};
+use super::gather::{logs_only, pass_summary, resolve_window, windowed};
 use super::trace::worker_failed;
 use super::{
     Outcome, no_records, progress_for, summary_line, warn_malformed, warn_problems, with_pool,
@@ -68,7 +64,7 @@ pub(super) fn run(c: HopsConfig) -> Result<Outcome, Error> {
         bar.set_position(0);
     };
     bar.finish_and_clear();
-    let health = health_of(&mut tally, &found, &c.common);
+    let (_, health) = pass_summary(&mut tally, &found, &c.common, &c.common.filter);
     warn_problems(&health, &found);
     warn_malformed(&tally, &found);
     if health.records == 0 && health.filtered_out == 0 {
@@ -82,17 +78,4 @@ pub(super) fn run(c: HopsConfig) -> Result<Outcome, Error> {
     } else {
         Outcome::Clean
     })
-}
-
-/// The input health of what a scan read (files, lines, problems).
-pub(super) fn health_of(tally: &mut Tally, found: &Discovery, common: &Common) -> InputHealth {
-    let scope = Scope {
-        by: crate::dims::Dims::default_pair().list().to_vec(),
-        errors_only: true,
-        bucket_ns: TallySpec::default().bucket_ns,
-        max_groups: TallySpec::default().max_groups,
-        filter: FilterScope::of(&common.filter),
-    };
-    let summary = from_tally(tally, found, &common.node, scope);
-    InputHealth::of(&summary.input, false)
 }

@@ -7,11 +7,8 @@ use crate::config::LinesConfig;
 use crate::engine;
 use crate::error::Error;
 use crate::render;
-use crate::report::InputHealth;
-use crate::summary::build::from_tally;
-use crate::summary::{FilterScope, Scope};
 
-use super::gather::{logs_only, ordered_spec};
+use super::gather::{logs_only, ordered_spec, pass_summary};
 use super::{
     Outcome, explain_unmatched, no_records, progress_for, summary_line, warn_malformed,
     warn_problems, with_pool,
@@ -60,15 +57,7 @@ pub(super) fn run(c: LinesConfig) -> Result<Outcome, Error> {
         return Err(e);
     }
     out.flush().map_err(Error::from_output)?;
-    let scope = Scope {
-        by: crate::dims::Dims::default_pair().list().to_vec(),
-        errors_only: true,
-        bucket_ns: spec.bucket_ns,
-        max_groups: spec.max_groups,
-        filter: FilterScope::of(&spec.filter),
-    };
-    let summary = from_tally(&mut tally, &found, &c.common.node, scope);
-    let health = InputHealth::of(&summary.input, false);
+    let (summary, health) = pass_summary(&mut tally, &found, &c.common, &spec.filter);
     warn_problems(&health, &found);
     warn_malformed(&tally, &found);
     if c.limit.is_none() || left > 0 {

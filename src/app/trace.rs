@@ -9,8 +9,7 @@ use crate::render;
 use crate::tally::TallySpec;
 use crate::trace::{Found, Needles, TraceSink};
 
-use super::gather::{logs_only, resolve_window};
-use super::hops::health_of;
+use super::gather::{logs_only, pass_summary, resolve_window};
 use super::{Outcome, progress_for, warn, warn_problems, with_pool, write_stdout};
 
 /// Runs `trace`. A relative window is placed from the newest record estimated from the files'
@@ -36,7 +35,7 @@ pub(super) fn run(c: TraceConfig) -> Result<Outcome, Error> {
     })?;
     bar.finish_and_clear();
     let hits = hits.into_inner().map_err(|_| worker_failed())?;
-    let health = health_of(&mut tally, &found, &c.common);
+    let (_, health) = pass_summary(&mut tally, &found, &c.common, &c.common.filter);
     warn_problems(&health, &found);
     let view = crate::trace::build(&needles, hits, &tally, &found, &c.table, &health);
     write_stdout(|out| render::trace::write(&view, c.json, out))?;
