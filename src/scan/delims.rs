@@ -53,6 +53,14 @@ pub fn for_each_line(hay: &[u8], on_line: impl FnMut(usize, usize, &LineTabs)) {
     walk(hay, on_line, specials_scalar);
 }
 
+/// How far ahead of the cut (in bytes) the SIMD walks ask the CPU for the bytes to come. On
+/// mapped page-cache files the cut, the first code to touch each byte, spent a third of its
+/// time waiting on those loads: its work per 64 bytes is a chain the CPU cannot run far
+/// ahead of, so the hardware prefetcher alone did not keep up. `hyperfine` on 1 GiB of
+/// text, `-j1`: no prefetch 292 ms, 512 bytes ahead 249, 1 KiB 224, 2 KiB 209, 4 KiB 212,
+/// 8 KiB 214; two threads: 164 ms without, 117-118 ms at 4 and 8 KiB.
+pub const PREFETCH: usize = 4096;
+
 /// The portable mask builder; also the reference the SIMD one is tested against: bit i is set
 /// when byte i is at most 10 (NUL, the controls 1 to 8, TAB, LF).
 fn specials_scalar(chunk: &[u8; 64]) -> u64 {
@@ -128,10 +136,13 @@ mod x86 {
     pub unsafe fn for_each_line_avx2(hay: &[u8], on_line: impl FnMut(usize, usize, &LineTabs)) {
         let ten = _mm256_set1_epi8(b'\n' as i8);
         walk(hay, on_line, |chunk| {
+            let p = chunk.as_ptr();
+            // A hint for the bytes PREFETCH ahead: it never faults, so past the end of `hay`
+            // (or of the padded copy of its last bytes) it does nothing.
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(super::PREFETCH).cast::<i8>());
             // SAFETY: `chunk` is 64 bytes, so both 32-byte loads are in bounds; loadu has no
             // alignment requirement.
             let (a, b) = unsafe {
-                let p = chunk.as_ptr();
                 (
                     _mm256_loadu_si256(p.cast::<__m256i>()),
                     _mm256_loadu_si256(p.add(32).cast::<__m256i>()),

@@ -176,10 +176,33 @@ fn scan_lines<S: LineSink>(piece: &[u8], max_line: usize, pos: &mut LinePos, sin
             Some(at) => (&piece[start..start + at], start + at + 1, false),
             None => (&piece[start..], piece.len(), true),
         };
+        prefetch_ahead(piece, start, next);
         sink.line(*pos, line, &classify(line, is_tail, max_line));
         pos.line += 1;
         start = next;
     }
+}
+
+/// Asks the CPU for the bytes [`delims::PREFETCH`] past `piece[from..to]`, one request per
+/// 64 bytes, so that they are on their way when the line there is cut. Without it the cut
+/// waited on memory for about a third of its time (see `delims`).
+#[inline(always)]
+fn prefetch_ahead(piece: &[u8], from: usize, to: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let base = piece.as_ptr().wrapping_add(delims::PREFETCH);
+        let mut at = from & !63;
+        while at < to {
+            // SAFETY: SSE is part of x86-64, so the instruction exists on every CPU this
+            // builds for; a prefetch is a hint that never faults and reads nothing into the
+            // program, so an address past the end of `piece` is harmless.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(base.wrapping_add(at).cast::<i8>()) };
+            at += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (piece, from, to);
 }
 
 /// Hands every line of `piece` to the sink, parsing text records from the TABs found while
