@@ -184,8 +184,8 @@ fn scan_lines<S: LineSink>(piece: &[u8], max_line: usize, pos: &mut LinePos, sin
 }
 
 /// Asks the CPU for the bytes [`delims::PREFETCH`] past `piece[from..to]`, one request per
-/// 64 bytes, so that they are on their way when the line there is cut. Without it the cut
-/// waited on memory for about a third of its time (see `delims`).
+/// 64 bytes, so that they are on their way when `memchr` reaches the line there: the JSON
+/// path's counterpart of the text cutter's prefetch (1 GiB of JSON: 226 -> 213 ms).
 #[inline(always)]
 fn prefetch_ahead(piece: &[u8], from: usize, to: usize) {
     #[cfg(target_arch = "x86_64")]
