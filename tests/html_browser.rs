@@ -4,10 +4,14 @@
 //! any, so what is tested is what a reader with JavaScript off sees. Under `CI=true` a missing
 //! Chromium fails the test; elsewhere the test says so and skips.
 
+// Only `stdout` is used here.
+#[allow(dead_code)]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use assert_cmd::cargo::cargo_bin;
+use common::stdout;
 
 /// The browser binary, by the names Debian and others give it.
 fn chromium() -> Option<PathBuf> {
@@ -29,20 +33,6 @@ fn browser_or_skip() -> Option<PathBuf> {
             None
         }
     }
-}
-
-fn bsaudit(args: &[&str]) -> String {
-    let out = Command::new(cargo_bin("bsaudit"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("bsaudit runs");
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
 /// Runs Chromium headless on `page` with the network blocked and a profile of its own in
@@ -89,10 +79,10 @@ fn report_page_renders_every_group_and_chart() {
     let dir = scratch("report");
     let page = dir.join("report.html");
     let args = ["report", "testdata/cluster", "--top", "0"];
-    let html = bsaudit(&[&args[..], &["--format", "html"]].concat());
+    let html = stdout(&[&args[..], &["--format", "html"]].concat());
     std::fs::write(&page, &html).expect("write page");
     let json: serde_json::Value =
-        serde_json::from_str(&bsaudit(&[&args[..], &["--format", "json"]].concat()))
+        serde_json::from_str(&stdout(&[&args[..], &["--format", "json"]].concat()))
             .expect("json report");
     let groups = json["groups"].as_array().expect("groups");
     assert!(groups.len() >= 10, "{}", groups.len());
@@ -179,7 +169,7 @@ fn timeline_page_and_hostile_bytes_render_as_text() {
     };
     let dir = scratch("timeline");
     let page = dir.join("timeline.html");
-    let html = bsaudit(&[
+    let html = stdout(&[
         "timeline",
         "testdata/cluster",
         "--by",
@@ -206,7 +196,7 @@ fn timeline_page_and_hostile_bytes_render_as_text() {
     )
     .expect("write log");
     let hostile = dir.join("hostile.html");
-    let html = bsaudit(&["report", log.to_str().expect("utf-8"), "--format", "html"]);
+    let html = stdout(&["report", log.to_str().expect("utf-8"), "--format", "html"]);
     std::fs::write(&hostile, html).expect("write page");
     let dom = run_browser(&browser, &dir, &hostile, &["--dump-dom".to_string()]);
     assert!(!dom.contains("<script"), "a script element from the log");

@@ -2,23 +2,9 @@
 //! that make the page safe to mail around: nothing loads from outside, and log bytes stay text.
 //! Review changes with `INSTA_UPDATE=always cargo test --test html_report`.
 
-use std::process::{Command, Stdio};
+mod common;
 
-use assert_cmd::cargo::cargo_bin;
-
-fn stdout(args: &[&str]) -> String {
-    let out = Command::new(cargo_bin("bsaudit"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("bsaudit runs");
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
+use common::{run, stdout};
 
 /// Nothing in the page can make the browser fetch: no script, no external reference.
 fn assert_self_contained(html: &str) {
@@ -132,22 +118,17 @@ fn log_bytes_stay_text() {
 
 #[test]
 fn diff_has_no_html_format() {
-    let out = Command::new(cargo_bin("bsaudit"))
-        .args([
-            "diff",
-            "testdata/cluster",
-            "--baseline",
-            "prev",
-            "--last",
-            "30m",
-            "--format",
-            "html",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .expect("bsaudit runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, out, err) = run(&[
+        "diff",
+        "testdata/cluster",
+        "--baseline",
+        "prev",
+        "--last",
+        "30m",
+        "--format",
+        "html",
+    ]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
     assert!(err.contains("diff has no --format html"), "{err}");
 }

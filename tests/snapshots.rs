@@ -1,23 +1,11 @@
 //! Golden outputs: every format of `report` over the demo tree, and `codes`. Review changes
 //! with `INSTA_UPDATE=always cargo test --test snapshots` and `git diff tests/snapshots`.
 
-use std::process::{Command, Stdio};
+// Only `stdout` is used here.
+#[allow(dead_code)]
+mod common;
 
-use assert_cmd::cargo::cargo_bin;
-
-fn stdout(args: &[&str]) -> String {
-    let out = Command::new(cargo_bin("bsaudit"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("bsaudit runs");
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
+use common::stdout;
 
 #[test]
 fn report_table() {

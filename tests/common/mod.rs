@@ -24,3 +24,20 @@ pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Runs bsaudit with `args` and no stdin and returns its standard output; panics, with its
+/// standard error, unless it exits 0 or 1 (a rule fired), or if the output is not UTF-8.
+#[allow(dead_code)] // each test file is its own crate, and not every one uses this
+pub fn stdout(args: &[&str]) -> String {
+    let out = bsaudit()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("bsaudit runs");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
