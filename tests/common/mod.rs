@@ -11,13 +11,18 @@ pub fn bsaudit() -> Command {
     cmd
 }
 
-/// Runs bsaudit with `args` and no stdin; returns (exit code, stdout, stderr).
-pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
-    let out = bsaudit()
+/// Runs bsaudit with `args` and no stdin, to its end.
+fn output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    bsaudit()
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .expect("bsaudit runs");
+        .expect("bsaudit runs")
+}
+
+/// Runs bsaudit with `args` and no stdin; returns (exit code, stdout, stderr).
+pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
+    let out = output(args);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -29,11 +34,7 @@ pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
 /// standard error, unless it exits 0 or 1 (a rule fired), or if the output is not UTF-8.
 #[allow(dead_code)] // each test file is its own crate, and not every one uses this
 pub fn stdout(args: &[&str]) -> String {
-    let out = bsaudit()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("bsaudit runs");
+    let out = output(args);
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "{}",
